@@ -1,0 +1,101 @@
+"""The ``jaxdiag`` command line: ``jaxdiag run`` runs the methodology on a model and data."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from jaxdiag.diagnose import GAPS
+
+GAP_LABELS = {
+    "avoidable_bias": "avoidable bias   (train - human)",
+    "variance": "variance         (train-dev - train)",
+    "data_mismatch": "data mismatch    (dev - train-dev)",
+    "dev_overfitting": "dev overfitting  (test - dev)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jaxdiag", description="The practical methodology of deep learning, in JAX.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help="train a baseline, evaluate every split and diagnose its error",
+        description="Runs (or resumes) a baseline on the built-in digits data or on your own "
+                    "data, and writes runs/<name>/ with config.toml, report.json, TensorBoard "
+                    "events and Orbax checkpoints. Running the same config again resumes.")
+    run.add_argument("--config", metavar="TOML", help="config file (defaults when omitted)")
+    run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
+                     help="override a config key, e.g. --set train.steps=500 (repeatable)")
+    run.add_argument("--name", help="run name: the folder under --runs-dir (config key 'name')")
+    run.add_argument("--runs-dir", default="runs", help="parent folder of runs (default: runs)")
+    run.add_argument("--fresh", action="store_true",
+                     help="delete the run folder of the same name and start over")
+    run.add_argument("--json", action="store_true", help="print report.json to stdout")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Heavy imports after parsing, so --help answers at once.
+    from absl import logging as absl_logging
+
+    from jaxdiag.experiment import load_config
+    from jaxdiag.main_job import REPORT_FILE, run_main_job
+
+    absl_logging.set_verbosity(absl_logging.WARNING)  # Orbax logs every save at INFO
+    try:
+        overrides = [*args.overrides, *([f"name={json.dumps(args.name)}"] if args.name else [])]
+        config = load_config(args.config, overrides)
+        report = run_main_job(config, args.runs_dir, fresh=args.fresh,
+                              progress=not args.no_progress)
+    except ValueError as e:
+        print(f"jaxdiag: error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(format_summary(report, REPORT_FILE))
+    return 0
+
+
+def format_summary(report: dict, report_file: str) -> str:
+    """The human-readable summary of a report: per-split table, decomposition, where to look."""
+    config = report["config"]
+    lines = [
+        f"run {config['name']}: {config['model']['name']} on {config['data']['source']}, "
+        f"dev/test domain: {config['data']['target']}",
+        "",
+        f"{'split':<12}{'domain':<8}{'size':>6}{'loss':>9}{'error':>9}{'accuracy':>10}",
+    ]
+    for name, s in report["splits"].items():
+        lines.append(f"{name:<12}{s['domain']:<8}{s['size']:>6}{s['loss']:>9.4f}"
+                     f"{s['error']:>9.2%}{s['accuracy']:>10.2%}")
+    training = report["training"]
+    if training["diverged_at"] is not None:
+        lines.append(f"\ntraining diverged (NaN/Inf loss) at step {training['diverged_at']}")
+    bv = report["bias_variance"]
+    lines += ["", f"bias / variance (human-level error {bv['errors']['human']:.2%})"]
+    for gap in GAPS:
+        value = bv["gaps"][gap]
+        lines.append(f"  {GAP_LABELS[gap]:<38}{'n/a' if value is None else f'{value:+.2%}':>8}")
+    if bv["dominant"]:
+        lines.append(f"  dominant: {bv['dominant'].replace('_', ' ')}; next:")
+        lines += [f"    - {action}" for action in bv["actions"]]
+    else:
+        lines.append("  no gap above tolerance: the model is at human level on every split")
+    run_dir = report["run_dir"]
+    resumed = training["resumed_from"]
+    lines += [
+        "",
+        (f"resumed from step {resumed}; " if resumed is not None else "")
+        + f"trained {training['steps_done']} steps",
+        f"run folder: {run_dir}  ({report_file}, config.toml, tensorboard/, checkpoints/)",
+        f"  tensorboard --logdir {run_dir}/tensorboard",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Floor 1: built-in and user data, the synthetic target domain, splits and normalization."""
+
+from jaxdiag.data.builtin import BUILTIN_NAMES, load_digits
+from jaxdiag.data.dataset import Dataset
+from jaxdiag.data.files import SUPPORTED_SUFFIXES, load_file
+from jaxdiag.data.normalize import Normalizer, fit_normalizer, normalize
+from jaxdiag.data.shift import DomainShift, apply_shift
+from jaxdiag.data.splits import SOURCE, TARGET, Split, make_splits
+
+__all__ = [
+    "BUILTIN_NAMES",
+    "SOURCE",
+    "SUPPORTED_SUFFIXES",
+    "TARGET",
+    "Dataset",
+    "DomainShift",
+    "Normalizer",
+    "Split",
+    "apply_shift",
+    "fit_normalizer",
+    "load_digits",
+    "load_file",
+    "make_splits",
+    "normalize",
+]

@@ -1,0 +1,105 @@
+"""What the error is made of: avoidable bias, variance, data mismatch, overfitting to dev.
+
+References:
+  A. Ng, Machine Learning Yearning / Structuring Machine Learning Projects (2018), the
+  chapters on human-level performance and on training and testing on different distributions.
+"""
+
+from typing import NamedTuple
+
+ACTIONS = {
+    "avoidable_bias": (
+        "train a bigger model",
+        "train longer or with a better optimizer (Adam, tuned learning rate)",
+        "try a new architecture or better hyperparameters",
+        "reduce regularization",
+    ),
+    "variance": (
+        "get more training data",
+        "add regularization (weight decay, dropout, data augmentation)",
+        "try a new architecture or better hyperparameters",
+        "stop earlier",
+    ),
+    "data_mismatch": (
+        "carry out error analysis on dev to understand how it differs from train",
+        "make the training data more like dev/test: collect target-domain data, or synthesize "
+        "it (artificial data synthesis)",
+    ),
+    "dev_overfitting": (
+        "get a bigger dev set",
+        "tune less against the dev set",
+    ),
+}
+GAPS = tuple(ACTIONS)
+
+
+class BiasVariance(NamedTuple):
+    """The decomposition of the test error into gaps, each a difference of error fractions.
+
+    Attributes:
+      errors: the inputs, {"human", "train", "train_dev", "dev", "test"} (None where not given).
+      gaps: {"avoidable_bias": train - human,
+             "variance": train_dev - train (dev - train without a train-dev set),
+             "data_mismatch": dev - train_dev (None without a train-dev set),
+             "dev_overfitting": test - dev (None without a test error)}.
+      dominant: the name of the largest gap, or None when every gap is at most ``tolerance``.
+      actions: recommended next steps for the dominant gap (empty when None).
+    """
+
+    errors: dict[str, float | None]
+    gaps: dict[str, float | None]
+    dominant: str | None
+    actions: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"errors": self.errors, "gaps": self.gaps, "dominant": self.dominant,
+                "actions": list(self.actions)}
+
+
+def bias_variance(
+    human_error: float,
+    train_error: float,
+    dev_error: float,
+    train_dev_error: float | None = None,
+    test_error: float | None = None,
+    tolerance: float = 0.0,
+) -> BiasVariance:
+    """Ng's bias / variance / data-mismatch analysis.
+
+    Args:
+      human_error: human-level error, the proxy for Bayes error, a fraction in [0, 1].
+      train_error: error on the training set.
+      dev_error: error on the dev set (target distribution).
+      train_dev_error: error on a held-out split of the training distribution; separates
+        variance from data mismatch.
+      test_error: error on the test set (target distribution).
+      tolerance: gaps at most this large do not count as dominant.
+
+    Returns:
+      BiasVariance with the gaps, the dominant one and what to do about it.
+
+    Raises:
+      ValueError: an error that is not a fraction in [0, 1], naming the argument.
+
+    Example (Ng): human 1%, train 8%, dev 10% -> avoidable bias 7% dominates;
+    human 7.5%, train 8%, dev 10% -> variance 2% dominates.
+    """
+    errors = {"human": human_error, "train": train_error, "train_dev": train_dev_error,
+              "dev": dev_error, "test": test_error}
+    for name, value in errors.items():
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+            raise ValueError(
+                f"{name}_error: expected an error fraction in [0, 1], found {value!r}."
+            )
+    held_out = dev_error if train_dev_error is None else train_dev_error
+    gaps = {
+        "avoidable_bias": train_error - human_error,
+        "variance": held_out - train_error,
+        "data_mismatch": None if train_dev_error is None else dev_error - train_dev_error,
+        "dev_overfitting": None if test_error is None else test_error - dev_error,
+    }
+    present = {k: v for k, v in gaps.items() if v is not None and v > tolerance}
+    dominant = max(present, key=present.get) if present else None
+    return BiasVariance(errors, gaps, dominant, ACTIONS[dominant] if dominant else ())

@@ -1,0 +1,51 @@
+"""Floor 3: config, training, evaluation, checkpoints and TensorBoard logs of one run."""
+
+from jaxdiag.experiment.checkpoint import Checkpointer
+from jaxdiag.experiment.config import (
+    DataConfig,
+    ModelConfig,
+    OptimizerConfig,
+    RunConfig,
+    TrainConfig,
+    config_from_dict,
+    config_to_dict,
+    config_to_toml,
+    first_difference,
+    load_config,
+)
+from jaxdiag.experiment.data_setup import load_splits
+from jaxdiag.experiment.evaluate import Evaluation, make_evaluator
+from jaxdiag.experiment.loop import FitResult, fit
+from jaxdiag.experiment.optimizer import make_optimizer
+from jaxdiag.experiment.train_step import (
+    TrainState,
+    cross_entropy_loss,
+    init_train_state,
+    make_train_step,
+    make_train_steps,
+)
+
+__all__ = [
+    "Checkpointer",
+    "DataConfig",
+    "Evaluation",
+    "FitResult",
+    "ModelConfig",
+    "OptimizerConfig",
+    "RunConfig",
+    "TrainConfig",
+    "TrainState",
+    "config_from_dict",
+    "config_to_dict",
+    "config_to_toml",
+    "cross_entropy_loss",
+    "first_difference",
+    "fit",
+    "init_train_state",
+    "load_config",
+    "load_splits",
+    "make_evaluator",
+    "make_optimizer",
+    "make_train_step",
+    "make_train_steps",
+]

@@ -1,0 +1,238 @@
+"""The run config: typed dataclasses, loaded from TOML, overridden by ``KEY=VALUE``, saved back.
+
+A run is fully described by its config (the big_vision habit): the resolved config is
+written to the run folder as ``config.toml`` and can be run again as it is.
+"""
+
+import dataclasses
+import json
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jaxdiag.data import DomainShift
+
+
+def _require(ok: bool, key: str, expected: str, found: Any) -> None:
+    if not ok:
+        raise ValueError(f"config key {key!r}: expected {expected}, found {found!r}.")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the examples come from and how they are split.
+
+    source: "digits" (built in) or a path to a .npz / .csv file.
+    target: the domain of dev and test: "shift" (held-out source examples moved into a
+      synthetic target domain by blur_sigma, contrast and noise_std), "source" (held-out
+      source examples as they are) or a path to a file of target-domain examples.
+    """
+
+    source: str = "digits"
+    target: str = "shift"
+    label_column: str = "label"
+    target_fraction: float = 0.4
+    train_dev_fraction: float = 0.15
+    blur_sigma: float = DomainShift.blur_sigma
+    contrast: float = DomainShift.contrast
+    noise_std: float = DomainShift.noise_std
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("target_fraction", "train_dev_fraction"):
+            value = getattr(self, name)
+            _require(0 < value < 1, f"data.{name}", "a value in (0, 1)", value)
+        try:
+            DomainShift(self.blur_sigma, self.contrast, self.noise_std)
+        except ValueError as e:  # "blur_sigma: expected ..." -> "config key 'data.blur_sigma': ..."
+            name, _, problem = str(e).partition(": ")
+            raise ValueError(f"config key 'data.{name}': {problem}") from None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The baseline model: name "mlp" or "cnn", hidden widths (MLP), activation."""
+
+    name: str = "mlp"
+    hidden: tuple[int, ...] = (128, 128)
+    activation: str = "relu"
+
+    def __post_init__(self):
+        _require(self.name in ("mlp", "cnn"), "model.name", "'mlp' or 'cnn'", self.name)
+        _require(all(h > 0 for h in self.hidden), "model.hidden", "positive widths", self.hidden)
+        choices = ("relu", "tanh", "sigmoid", "gelu", "elu")
+        _require(self.activation in choices, "model.activation", f"one of {choices}",
+                 self.activation)
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """The optimizer: "adam", "adamw" or "sgd" (with momentum), and its hyperparameters."""
+
+    name: str = "adam"
+    learning_rate: float = 3e-4
+    weight_decay: float = 0.0
+    momentum: float = 0.9
+
+    def __post_init__(self):
+        choices = ("adam", "adamw", "sgd")
+        _require(self.name in choices, "optimizer.name", f"one of {choices}", self.name)
+        _require(self.learning_rate > 0, "optimizer.learning_rate", "a value > 0",
+                 self.learning_rate)
+        _require(self.weight_decay >= 0, "optimizer.weight_decay", "a value >= 0",
+                 self.weight_decay)
+        _require(0 <= self.momentum < 1, "optimizer.momentum", "a value in [0, 1)", self.momentum)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Steps, batch size, and how often to log, evaluate and checkpoint (in steps).
+
+    eval_every and checkpoint_every are multiples of log_every: the loop runs log_every steps
+    per compiled call, and resuming restarts on those boundaries.
+    """
+
+    steps: int = 3000
+    batch_size: int = 64
+    log_every: int = 50
+    eval_every: int = 500
+    checkpoint_every: int = 500
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "log_every", "eval_every", "checkpoint_every"):
+            value = getattr(self, name)
+            _require(value > 0, f"train.{name}", "a positive integer", value)
+        for name in ("eval_every", "checkpoint_every"):
+            value = getattr(self, name)
+            _require(value % self.log_every == 0, f"train.{name}",
+                     f"a multiple of train.log_every = {self.log_every}", value)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole run. human_error is the Bayes-error proxy of the bias/variance analysis."""
+
+    name: str = "digits-mlp"
+    human_error: float = 0.005
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        _require(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",
+                 self.human_error)
+        _require(bool(self.name) and "/" not in self.name and self.name not in (".", ".."),
+                 "name", "a folder name (no '/')", self.name)
+
+
+def config_from_dict(values: dict[str, Any], cls: type = RunConfig, prefix: str = "") -> Any:
+    """Builds ``cls`` from nested dicts, checking every key and type.
+
+    Raises:
+      ValueError: an unknown key, a wrong type or a value out of range, naming the dotted key.
+    """
+    if not isinstance(values, dict):
+        raise ValueError(f"config key {prefix.rstrip('.')!r}: expected a table, found {values!r}.")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"config key {prefix + unknown[0]!r}: unknown key; expected one of {sorted(fields)}."
+        )
+    hints = typing.get_type_hints(cls)
+    kwargs = {name: _typed(prefix + name, value, hints[name]) for name, value in values.items()}
+    return cls(**kwargs)
+
+
+def _typed(key: str, value: Any, hint: Any) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return config_from_dict(value, hint, key + ".")
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        _require(isinstance(value, list | tuple), key, f"a list of {item.__name__}", value)
+        return tuple(_typed(f"{key}[{i}]", v, item) for i, v in enumerate(value))
+    if hint is float:
+        _require(isinstance(value, int | float) and not isinstance(value, bool), key,
+                 "a number", value)
+        return float(value)
+    if hint is int:
+        _require(isinstance(value, int) and not isinstance(value, bool), key, "an integer", value)
+        return value
+    if hint is str:
+        _require(isinstance(value, str), key, "a string", value)
+        return value
+    raise TypeError(f"config key {key!r}: unsupported field type {hint}")  # a bug in this module
+
+
+def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> RunConfig:
+    """The config in TOML file ``path`` (defaults when None), then ``KEY=VALUE`` overrides.
+
+    Override values are TOML literals (``train.steps=100``, ``model.hidden=[64, 64]``); a value
+    that is not a TOML literal is taken as a string (``data.source=my.csv``).
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"config file {str(path)!r}: no such file.")
+        try:
+            values = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"config file {str(path)!r}: not valid TOML ({e}).") from e
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        _require(bool(sep) and bool(key.strip()), "--set", "KEY=VALUE", override)
+        *tables, leaf = key.strip().split(".")
+        node = values
+        for table in tables:
+            node = node.setdefault(table, {})
+            _require(isinstance(node, dict), key, "a key inside a table", override)
+        node[leaf] = _parse_literal(raw.strip())
+    return config_from_dict(values)
+
+
+def _parse_literal(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Nested plain dict of a config (tuples become lists), for JSON and comparisons."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def config_to_toml(config: RunConfig) -> str:
+    """TOML text that ``load_config`` reads back into an equal config."""
+    scalars, tables = [], []
+    for key, value in config_to_dict(config).items():
+        if isinstance(value, dict):
+            tables.append(f"\n[{key}]")
+            tables += [f"{k} = {_toml_value(v)}" for k, v in value.items()]
+        else:
+            scalars.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(scalars + tables) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # strings, ints and floats are spelled alike in JSON and TOML
+
+
+def first_difference(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> str | None:
+    """The dotted key of the first value that differs between two config dicts, or None."""
+    for key in sorted(set(a) | set(b)):
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            found = first_difference(va, vb, prefix + key + ".")
+            if found:
+                return found
+        elif va != vb:
+            return f"{prefix}{key} ({va!r} vs {vb!r})"
+    return None

@@ -1,0 +1,98 @@
+"""The training loop: compiled chunks of steps, evaluation, checkpoints, TensorBoard, resume."""
+
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import numpy as np
+from tensorboardX import SummaryWriter
+from tqdm.auto import tqdm
+
+from jaxdiag.experiment.checkpoint import Checkpointer
+from jaxdiag.experiment.config import TrainConfig
+from jaxdiag.experiment.evaluate import Evaluation
+from jaxdiag.experiment.train_step import TrainState
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+
+class FitResult(NamedTuple):
+    """What ``fit`` returns.
+
+    Attributes:
+      state: the final TrainState.
+      history: {"train_loss": [[step, mean loss of the chunk ending there], ...],
+        "eval": [{"step": s, split: {"loss", "error", "accuracy", "size"}, ...}, ...],
+        "diverged_at": step of the first NaN/Inf loss, or None}.
+      final: Evaluation of every split at the final state.
+      resumed_from: the checkpoint step training resumed from, or None for a fresh start.
+    """
+
+    state: TrainState
+    history: dict
+    final: dict[str, Evaluation]
+    resumed_from: int | None
+
+
+def fit(
+    state: TrainState,
+    train_steps: Callable[..., tuple[TrainState, jax.Array]],
+    evaluate: Callable[..., Evaluation],
+    splits: Mapping[str, Arrays],
+    config: TrainConfig,
+    run_dir: Path,
+    progress: bool = True,
+) -> FitResult:
+    """Trains on ``splits["train"]`` to ``config.steps``, resuming from ``run_dir/checkpoints``.
+
+    Every ``log_every`` steps the chunk's mean loss goes to the history and TensorBoard; every
+    ``eval_every`` steps and at the end every split is evaluated; every ``checkpoint_every``
+    steps and at the end the state and history are checkpointed. Training stops early at the
+    first chunk whose loss is NaN or Inf. A resumed run replays nothing twice: TensorBoard
+    events past the restored step are purged, and the history continues from the checkpoint.
+    """
+    checkpointer = Checkpointer(run_dir / "checkpoints")
+    resumed_from = checkpointer.latest_step()
+    history: dict = {"train_loss": [], "eval": [], "diverged_at": None}
+    if resumed_from is not None:
+        state, history = checkpointer.restore(resumed_from, like=state)
+    writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resumed_from)
+    x, y = jax.device_put(splits["train"])
+    step = int(state.step)
+    final = None
+    try:
+        with tqdm(total=config.steps, initial=step, desc="train", unit="step",
+                  disable=None if progress else True, dynamic_ncols=True) as bar:
+            while step < config.steps and history["diverged_at"] is None:
+                chunk = min(config.log_every, config.steps - step)
+                state, losses = train_steps(state, x, y, num_steps=chunk)
+                step += chunk
+                loss = float(np.mean(losses))
+                history["train_loss"].append([step, loss])
+                writer.add_scalar("train/loss", loss, step)
+                if not math.isfinite(loss):
+                    history["diverged_at"] = step
+                done = step == config.steps or history["diverged_at"] is not None
+                if step % config.eval_every == 0 or done:
+                    final = _evaluate_all(evaluate, state, splits, step, history, writer)
+                if step % config.checkpoint_every == 0 or done:
+                    checkpointer.save(step, state, history)
+                bar.update(chunk)
+                bar.set_postfix(loss=f"{loss:.4f}")
+    finally:
+        writer.close()
+        checkpointer.close()
+    if final is None:  # resumed from the final checkpoint: nothing left to train
+        final = {name: evaluate(state.params, *arrays) for name, arrays in splits.items()}
+    return FitResult(state, history, final, resumed_from)
+
+
+def _evaluate_all(evaluate, state, splits, step, history, writer) -> dict[str, Evaluation]:
+    results = {name: evaluate(state.params, *arrays) for name, arrays in splits.items()}
+    history["eval"].append({"step": step, **{k: v.as_dict() for k, v in results.items()}})
+    for name, result in results.items():
+        writer.add_scalar(f"{name}/loss", result.loss, step)
+        writer.add_scalar(f"{name}/error", result.error, step)
+    return results

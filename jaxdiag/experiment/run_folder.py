@@ -1,0 +1,54 @@
+"""The run folder: everything a run writes lives under ``<runs_dir>/<name>/``."""
+
+import os
+import shutil
+from pathlib import Path
+
+from jaxdiag.experiment.config import (
+    RunConfig,
+    config_to_dict,
+    config_to_toml,
+    first_difference,
+    load_config,
+)
+
+CONFIG_FILE = "config.toml"
+
+
+def prepare_run_folder(runs_dir: str | Path, config: RunConfig, fresh: bool = False) -> Path:
+    """Creates ``runs_dir/config.name`` with ``config.toml``, or reopens it to resume.
+
+    Args:
+      runs_dir: parent folder of all runs.
+      config: the resolved config of this run.
+      fresh: delete an existing folder of the same name first.
+
+    Returns:
+      The run folder.
+
+    Raises:
+      ValueError: the folder holds a run with a different config (naming the first key that
+        differs); nothing in it is touched.
+    """
+    run_dir = Path(runs_dir) / config.name
+    if fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    saved = run_dir / CONFIG_FILE
+    if saved.exists():
+        difference = first_difference(config_to_dict(load_config(saved)), config_to_dict(config))
+        if difference:
+            raise ValueError(
+                f"run folder {str(run_dir)!r} holds a run with another config (first difference: "
+                f"{difference}); choose another name (--name) or start it over (--fresh)."
+            )
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(saved, config_to_toml(config))
+    return run_dir
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file, so a kill never leaves half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)

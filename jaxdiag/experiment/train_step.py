@@ -1,0 +1,92 @@
+"""The jitted training program: a ``lax.scan`` of SGD steps over minibatches drawn on device."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from jaxdiag.models import ApplyFn, Params
+
+
+class TrainState(NamedTuple):
+    """Everything that changes during training: a pytree, checkpointed as it is."""
+
+    params: Params
+    opt_state: optax.OptState
+    step: jax.Array  # int32 scalar: steps taken so far
+
+
+def init_train_state(params: Params, tx: optax.GradientTransformation) -> TrainState:
+    return TrainState(params, tx.init(params), jnp.zeros((), jnp.int32))
+
+
+def cross_entropy_loss(apply_fn: ApplyFn) -> Callable[[Params, jax.Array, jax.Array], jax.Array]:
+    """``loss(params, x, y)``: mean softmax cross-entropy of integer labels y (shape (b,))."""
+
+    def loss(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
+        logits = apply_fn(params, x)
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    return loss
+
+
+def make_train_step(
+    loss_fn: Callable[[Params, jax.Array, jax.Array], jax.Array],
+    tx: optax.GradientTransformation,
+) -> Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, jax.Array]]:
+    """One optimizer step on one minibatch: ``(state, x, y) -> (state, loss)``."""
+
+    def train_step(state: TrainState, x: jax.Array, y: jax.Array) -> tuple[TrainState, jax.Array]:
+        loss, grads = jax.value_and_grad(loss_fn)(state.params, x, y)
+        updates, opt_state = tx.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        return TrainState(params, opt_state, state.step + 1), loss
+
+    return train_step
+
+
+def make_train_steps(
+    train_step: Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, jax.Array]],
+    batch_size: int,
+    key: jax.Array,
+) -> Callable[..., tuple[TrainState, jax.Array]]:
+    """Many steps in one compiled call: ``(state, x, y, num_steps) -> (state, losses)``.
+
+    Minibatches are epochs of a permutation drawn from ``fold_in(key, epoch)`` (the last
+    ``n % batch_size`` examples of each shuffled epoch are dropped), so the batch of a step
+    depends only on the key and the step number: a run resumed from a checkpoint at any
+    step sees exactly the batches of an uninterrupted run.
+
+    Args of the returned function:
+      state: TrainState at step s.
+      x: float array, shape (n, ...), the whole training set (on device).
+      y: int array, shape (n,).
+      num_steps: static count of steps to take.
+
+    Returns:
+      (TrainState at step s + num_steps, float32 array of shape (num_steps,) with each loss).
+    """
+
+    @partial(jax.jit, static_argnames="num_steps", donate_argnums=0)
+    def train_steps(state: TrainState, x: jax.Array, y: jax.Array, num_steps: int):
+        n = x.shape[0]
+        steps_per_epoch = n // batch_size
+
+        def permutation(step: jax.Array) -> jax.Array:
+            return jax.random.permutation(jax.random.fold_in(key, step // steps_per_epoch), n)
+
+        def body(carry: tuple[TrainState, jax.Array], _: Any):
+            state, order = carry
+            position = state.step % steps_per_epoch
+            order = jax.lax.cond(position == 0, permutation, lambda _: order, state.step)
+            batch = jax.lax.dynamic_slice_in_dim(order, position * batch_size, batch_size)
+            state, loss = train_step(state, x[batch], y[batch])
+            return (state, order), loss
+
+        (state, _), losses = jax.lax.scan(body, (state, permutation(state.step)), length=num_steps)
+        return state, losses
+
+    return train_steps

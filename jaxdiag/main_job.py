@@ -1,0 +1,103 @@
+"""The main job (``jaxdiag run``): data, baseline training, evaluation and diagnosis of one run.
+
+Sits between floor 5 (diagnose) and floor 7 (cli): it composes the floors below into the
+methodology's steps and returns the report that ``report.json`` holds.
+"""
+
+import json
+from pathlib import Path
+
+import jax
+
+from jaxdiag.data import fit_normalizer, normalize
+from jaxdiag.diagnose import bias_variance
+from jaxdiag.experiment import (
+    RunConfig,
+    config_to_dict,
+    cross_entropy_loss,
+    fit,
+    init_train_state,
+    load_splits,
+    make_evaluator,
+    make_optimizer,
+    make_train_step,
+    make_train_steps,
+)
+from jaxdiag.experiment.run_folder import prepare_run_folder, write_atomic
+from jaxdiag.models import build_model, functional
+
+REPORT_FILE = "report.json"
+
+
+def run_main_job(
+    config: RunConfig,
+    runs_dir: str | Path = "runs",
+    *,
+    fresh: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Runs (or resumes) ``config`` in ``runs_dir/config.name`` and writes ``report.json``.
+
+    Steps: load and split the data (train and train-dev from the source domain, dev and test
+    from the target domain); normalize inputs with train statistics; train the baseline,
+    checkpointing and logging to TensorBoard; evaluate every split; decompose the errors
+    into avoidable bias, variance, data mismatch and dev overfitting.
+
+    Returns:
+      The report: {"run_dir", "config", "data", "training", "splits", "bias_variance",
+      "history"}; "splits" maps each split to its domain, size, loss, error, accuracy and
+      confusion matrix.
+
+    Raises:
+      ValueError: a bad config, bad data, or a run folder holding another config.
+    """
+    run_dir = prepare_run_folder(runs_dir, config, fresh)
+    splits = load_splits(config.data)
+    train = splits["train"].data
+    if config.train.batch_size > len(train):
+        raise ValueError(
+            f"config key 'train.batch_size': expected at most the {len(train)} training "
+            f"examples, found {config.train.batch_size}."
+        )
+    normalizer = fit_normalizer(train.x)
+    arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
+
+    model = build_model(config.model.name, train.input_shape, train.num_classes,
+                        hidden=config.model.hidden, activation_name=config.model.activation,
+                        seed=config.train.seed)
+    apply_fn, params = functional(model)
+    tx = make_optimizer(config.optimizer)
+    batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
+    train_steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx),
+                                   config.train.batch_size, batch_key)
+    result = fit(init_train_state(params, tx), train_steps,
+                 make_evaluator(apply_fn, train.num_classes), arrays, config.train, run_dir,
+                 progress)
+
+    errors = {name: evaluation.error for name, evaluation in result.final.items()}
+    decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
+                                  errors["train_dev"], errors["test"])
+    report = {
+        "run_dir": str(run_dir),
+        "config": config_to_dict(config),
+        "data": {
+            "num_classes": train.num_classes,
+            "class_names": list(train.class_names),
+            "input_shape": list(train.input_shape),
+            "normalizer": {"mean": normalizer.mean.tolist(), "std": normalizer.std.tolist()},
+        },
+        "training": {
+            "steps_done": int(result.state.step),
+            "resumed_from": result.resumed_from,
+            "diverged_at": result.history["diverged_at"],
+        },
+        "splits": {
+            name: {"domain": splits[name].domain, "origin": splits[name].data.origin,
+                   **evaluation.as_dict(), "confusion": evaluation.confusion.tolist()}
+            for name, evaluation in result.final.items()
+        },
+        "bias_variance": decomposition.as_dict(),
+        "history": result.history,
+    }
+    write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
+    return report

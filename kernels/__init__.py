@@ -1,0 +1,8 @@
+"""Pure, jit- and vmap-compatible array kernels; installed as ``jaxdiag.kernels``.
+
+Nothing here imports jaxdiag: kernels take arrays and static sizes and return arrays.
+"""
+
+from jaxdiag.kernels.confusion import confusion_matrix
+
+__all__ = ["confusion_matrix"]
