@@ -44,19 +44,17 @@ def load_file(path: str | Path, label_column: str = "label") -> Dataset:
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
     try:
-        with np.load(path, allow_pickle=False) as arrays:
-            found = sorted(arrays.files)
-            missing = [k for k in ("x", "y") if k not in found]
-            if missing:
-                raise ValueError(
-                    f"data file {str(path)!r}: expected arrays 'x' and 'y', "
-                    f"missing {missing}, found {found}."
-                )
-            return arrays["x"], arrays["y"], None
-    except ValueError:
-        raise
-    except Exception as e:  # zipfile and pickle errors of a corrupt or foreign file
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except Exception as e:  # zip, pickle and format errors of a corrupt or foreign file
         raise ValueError(f"data file {str(path)!r}: not a readable .npz file ({e}).") from e
+    missing = [k for k in ("x", "y") if k not in arrays]
+    if missing:
+        raise ValueError(
+            f"data file {str(path)!r}: expected arrays 'x' and 'y', "
+            f"missing {missing}, found {sorted(arrays)}."
+        )
+    return arrays["x"], arrays["y"], None
 
 
 def _read_csv(path: Path, label_column: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:

@@ -71,7 +71,7 @@ def fit(
                 step += chunk
                 loss = float(np.mean(losses))
                 history["train_loss"].append([step, loss])
-                writer.add_scalar("train/loss", loss, step)
+                writer.add_scalar("minibatch/loss", loss, step)
                 if not math.isfinite(loss):
                     history["diverged_at"] = step
                 done = step == config.steps or history["diverged_at"] is not None

@@ -70,7 +70,7 @@ def make_train_steps(
       (TrainState at step s + num_steps, float32 array of shape (num_steps,) with each loss).
     """
 
-    @partial(jax.jit, static_argnames="num_steps", donate_argnums=0)
+    @partial(jax.jit, static_argnames="num_steps")
     def train_steps(state: TrainState, x: jax.Array, y: jax.Array, num_steps: int):
         n = x.shape[0]
         steps_per_epoch = n // batch_size

@@ -23,4 +23,4 @@ def functional(module: nnx.Module) -> tuple[ApplyFn, Params]:
     def apply_fn(params: Params, x: jax.Array) -> jax.Array:
         return nnx.merge(graphdef, params)(x)
 
-    return apply_fn, state.to_pure_dict()
+    return apply_fn, nnx.to_pure_dict(state)

@@ -1,0 +1,89 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from jaxdiag.cli import main
+
+FAST = ["--set", "train.steps=400", "--set", "train.eval_every=200",
+        "--set", "train.checkpoint_every=200", "--set", "model.hidden=[32]",
+        "--set", "optimizer.learning_rate=3e-3", "--no-progress"]
+
+
+def test_run_json_on_the_built_in_data(tmp_path, capsys):
+    assert main(["run", "--json", "--runs-dir", str(tmp_path), *FAST]) == 0
+    report = json.loads(capsys.readouterr().out)
+    splits = report["splits"]
+    assert list(splits) == ["train", "train_dev", "dev", "test", "test_source"]
+    assert splits["test"]["domain"] == "target" and splits["test_source"]["domain"] == "source"
+    for split in splits.values():
+        assert split["error"] == pytest.approx(1 - split["accuracy"])
+    # the shifted target domain is measurably harder than the same examples unshifted
+    assert splits["test"]["error"] > splits["test_source"]["error"]
+    bv = report["bias_variance"]
+    assert bv["errors"]["human"] == 0.005
+    assert bv["gaps"]["data_mismatch"] == pytest.approx(
+        splits["dev"]["error"] - splits["train_dev"]["error"])
+    assert bv["dominant"] == "data_mismatch"
+    run_dir = tmp_path / "digits-mlp"
+    assert json.loads((run_dir / "report.json").read_text()) == report
+    assert (run_dir / "config.toml").is_file()
+    assert any((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert (run_dir / "checkpoints" / "400").is_dir()
+
+
+def test_summary_table_and_rerun_of_a_finished_run(tmp_path, capsys):
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "small", *FAST]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "train_dev" in first and "data mismatch" in first and str(tmp_path / "small") in first
+    assert main(args) == 0  # the finished run is reopened, not retrained
+    assert "resumed from step 400; trained 400 steps" in capsys.readouterr().out
+
+
+def test_errors_exit_2_and_leave_the_run_folder_alone(tmp_path, capsys):
+    assert main(["run", "--runs-dir", str(tmp_path), "--set", "train.stepz=3"]) == 2
+    assert "config key 'train.stepz': unknown key" in capsys.readouterr().err
+    assert main(["run", "--runs-dir", str(tmp_path), "--set", "data.source=absent.npz"]) == 2
+    assert "absent.npz" in capsys.readouterr().err
+    assert main(["run", "--runs-dir", str(tmp_path), "--name", "a", *FAST]) == 0
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    capsys.readouterr()
+    changed = ["run", "--runs-dir", str(tmp_path), "--name", "a", *FAST, "--set", "train.seed=1"]
+    assert main(changed) == 2
+    assert "first difference: train.seed" in capsys.readouterr().err
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert main([*changed, "--fresh"]) == 0
+
+
+def test_killed_run_resumes_to_the_same_numbers(tmp_path):
+    """SIGKILL `jaxdiag run` after its first checkpoint; the rerun ends where a whole run does."""
+    slow = ["--set", "train.steps=6000", "--set", "train.eval_every=500",
+            "--set", "train.checkpoint_every=500", "--no-progress", "--json"]
+    command = [sys.executable, "-m", "jaxdiag.cli", "run", "--runs-dir", str(tmp_path), *slow]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([*command, "--name", "killed"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first_checkpoint = tmp_path / "killed" / "checkpoints" / "500"
+    deadline = time.monotonic() + 120
+    while not first_checkpoint.is_dir() and process.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()
+    assert not (tmp_path / "killed" / "report.json").exists()
+
+    resumed = json.loads(subprocess.run([*command, "--name", "killed"], env=env, check=True,
+                                        capture_output=True).stdout)
+    whole = json.loads(subprocess.run([*command, "--name", "whole"], env=env, check=True,
+                                      capture_output=True).stdout)
+    assert 500 <= resumed["training"]["resumed_from"] < 6000
+    assert whole["training"]["resumed_from"] is None
+    assert resumed["splits"] == whole["splits"]
+    assert resumed["history"] == whole["history"]
+    assert resumed["bias_variance"] == whole["bias_variance"]

@@ -1,0 +1,23 @@
+import jax.numpy as jnp
+import numpy as np
+from sklearn.metrics import confusion_matrix, log_loss
+
+from jaxdiag.experiment import make_evaluator
+
+
+def test_padded_batches_match_scikit_learn():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 20).astype(np.int32)
+    w = rng.normal(size=(6, 3)).astype(np.float32)
+    evaluate = make_evaluator(lambda p, x: x @ p, num_classes=3, batch_size=7)
+    result = evaluate(jnp.asarray(w), x, y)
+    logits = x.astype(np.float64) @ w
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(result.loss, log_loss(y, p, labels=range(3)), rtol=1e-5)
+    predicted = logits.argmax(1)
+    np.testing.assert_array_equal(result.confusion, confusion_matrix(y, predicted, labels=range(3)))
+    np.testing.assert_allclose(result.accuracy, np.mean(predicted == y))
+    assert result.error == 1 - result.accuracy
+    assert result.as_dict()["size"] == 20

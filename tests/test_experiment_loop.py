@@ -1,0 +1,93 @@
+import struct
+
+import jax
+import numpy as np
+import pytest
+from tensorboardX.proto.event_pb2 import Event
+
+from jaxdiag.data import fit_normalizer, load_digits, make_splits, normalize
+from jaxdiag.experiment import (
+    TrainConfig,
+    cross_entropy_loss,
+    fit,
+    init_train_state,
+    make_evaluator,
+    make_optimizer,
+    make_train_step,
+    make_train_steps,
+)
+from jaxdiag.experiment.config import OptimizerConfig
+from jaxdiag.models import build_model, functional
+
+CONFIG = TrainConfig(steps=300, batch_size=32, log_every=50, eval_every=100, checkpoint_every=100)
+
+
+def _setup():
+    splits = make_splits(load_digits(), None, seed=0)
+    normalizer = fit_normalizer(splits["train"].data.x)
+    arrays = {k: (normalize(s.data.x, normalizer), s.data.y) for k, s in splits.items()}
+    apply_fn, params = functional(build_model("mlp", (8, 8, 1), 10, hidden=(32,), seed=0))
+    tx = make_optimizer(OptimizerConfig(learning_rate=3e-3))
+    steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx), 32,
+                             jax.random.key(1))
+    return init_train_state(params, tx), steps, make_evaluator(apply_fn, 10), arrays
+
+
+def _read_scalars(folder):
+    """(tag, step) -> value from every tensorboardX event file under folder."""
+    scalars = {}
+    for path in sorted(folder.glob("events.out.tfevents.*")):
+        data = path.read_bytes()
+        at = 0
+        while at < len(data):
+            (length,) = struct.unpack("<Q", data[at:at + 8])
+            event = Event.FromString(data[at + 12:at + 12 + length])
+            at += 12 + length + 4
+            for value in event.summary.value:
+                scalars[value.tag, event.step] = value.simple_value
+    return scalars
+
+
+def test_fit_logs_checkpoints_and_evaluates(tmp_path):
+    state, steps, evaluate, arrays = _setup()
+    result = fit(state, steps, evaluate, arrays, CONFIG, tmp_path, progress=False)
+    assert int(result.state.step) == 300 and result.resumed_from is None
+    assert [s for s, _ in result.history["train_loss"]] == [50, 100, 150, 200, 250, 300]
+    assert [e["step"] for e in result.history["eval"]] == [100, 200, 300]
+    assert result.final["train"].error < 0.05
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["200", "300"]
+    scalars = _read_scalars(tmp_path / "tensorboard")
+    for step, loss in result.history["train_loss"]:
+        assert scalars["minibatch/loss", step] == pytest.approx(loss)
+    assert scalars["dev/error", 300] == pytest.approx(result.final["dev"].error)
+
+
+class Killed(Exception):
+    pass
+
+
+def test_a_crashed_fit_resumes_to_identical_numbers(tmp_path):
+    state, steps, evaluate, arrays = _setup()
+    whole = fit(state, steps, evaluate, arrays, CONFIG, tmp_path / "whole", progress=False)
+
+    calls = []
+
+    def crashing_evaluate(params, x, y):
+        calls.append(1)
+        if len(calls) > 4 * 2:  # 4 splits a round: dies in the round at step 300, which comes
+            raise Killed        # after the minibatch loss of step 300 went to TensorBoard
+        return evaluate(params, x, y)
+
+    state, steps, evaluate, arrays = _setup()
+    with pytest.raises(Killed):
+        fit(state, steps, crashing_evaluate, arrays, CONFIG, tmp_path / "killed", progress=False)
+    state, steps, evaluate, arrays = _setup()
+    resumed = fit(state, steps, evaluate, arrays, CONFIG, tmp_path / "killed", progress=False)
+    assert resumed.resumed_from == 200
+    assert resumed.history == whole.history
+    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for name in whole.final:
+        assert resumed.final[name].loss == whole.final[name].loss
+    scalars = _read_scalars(tmp_path / "killed" / "tensorboard")
+    assert scalars["minibatch/loss", 300] == pytest.approx(whole.history["train_loss"][-1][1])
