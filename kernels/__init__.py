@@ -3,6 +3,6 @@
 Nothing here imports jaxdiag: kernels take arrays and static sizes and return arrays.
 """
 
-from jaxdiag.kernels.confusion import confusion_matrix
+from .confusion import confusion_matrix
 
 __all__ = ["confusion_matrix"]

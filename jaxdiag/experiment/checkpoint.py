@@ -1,5 +1,6 @@
 """Orbax checkpoints of the train state plus a JSON record, in the run folder."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ class Checkpointer:
         return self._manager.latest_step()
 
     def save(self, step: int, state: Any, record: dict) -> None:
+        """Saves in the background; ``record`` is copied now, so the caller may change it."""
+        snapshot = json.loads(json.dumps(record))
         args = ocp.args.Composite(state=ocp.args.StandardSave(state),
-                                  record=ocp.args.JsonSave(record))
+                                  record=ocp.args.JsonSave(snapshot))
         self._manager.save(step, args=args)
 
     def restore(self, step: int, like: Any) -> tuple[Any, dict]:

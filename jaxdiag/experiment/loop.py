@@ -14,6 +14,7 @@ from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import TrainConfig
 from jaxdiag.experiment.evaluate import Evaluation
 from jaxdiag.experiment.train_step import TrainState
+from jaxdiag.models import Params
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -76,7 +77,8 @@ def fit(
                     history["diverged_at"] = step
                 done = step == config.steps or history["diverged_at"] is not None
                 if step % config.eval_every == 0 or done:
-                    final = _evaluate_all(evaluate, state, splits, step, history, writer)
+                    final = _evaluate_splits(evaluate, state.params, splits)
+                    _record_evaluations(final, step, history, writer)
                 if step % config.checkpoint_every == 0 or done:
                     checkpointer.save(step, state, history)
                 bar.update(chunk)
@@ -85,14 +87,20 @@ def fit(
         writer.close()
         checkpointer.close()
     if final is None:  # resumed from the final checkpoint: nothing left to train
-        final = {name: evaluate(state.params, *arrays) for name, arrays in splits.items()}
+        final = _evaluate_splits(evaluate, state.params, splits)
     return FitResult(state, history, final, resumed_from)
 
 
-def _evaluate_all(evaluate, state, splits, step, history, writer) -> dict[str, Evaluation]:
-    results = {name: evaluate(state.params, *arrays) for name, arrays in splits.items()}
+def _evaluate_splits(
+    evaluate: Callable[..., Evaluation], params: Params, splits: Mapping[str, Arrays]
+) -> dict[str, Evaluation]:
+    return {name: evaluate(params, *arrays) for name, arrays in splits.items()}
+
+
+def _record_evaluations(
+    results: dict[str, Evaluation], step: int, history: dict, writer: SummaryWriter
+) -> None:
     history["eval"].append({"step": step, **{k: v.as_dict() for k, v in results.items()}})
     for name, result in results.items():
         writer.add_scalar(f"{name}/loss", result.loss, step)
         writer.add_scalar(f"{name}/error", result.error, step)
-    return results
