@@ -34,25 +34,18 @@ def main() -> None:
     y = jax.device_put(train.y)
     apply_fn, params = functional(build_model("mlp", (8, 8, 1), 10, seed=0))
     tx = make_optimizer(OptimizerConfig())
-    step = make_train_step(cross_entropy_loss(apply_fn), tx)
-    key = jax.random.key(0)
-    scanned = make_train_steps(step, 64, key)
-    one_step = make_train_steps(step, 64, key)  # the same batches, one step per call
+    train_steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx), 64,
+                                   jax.random.key(0))
 
-    def run_scanned(chunk):
+    def run(steps_per_call):
+        """args.steps steps in calls of steps_per_call; 1 is the plain per-step Python loop."""
         state = init_train_state(params, tx)
-        for _ in range(args.steps // chunk):
-            state, _ = scanned(state, x, y, num_steps=chunk)
+        for _ in range(args.steps // steps_per_call):
+            state, _ = train_steps(state, x, y, num_steps=steps_per_call)
         return jax.block_until_ready(state)
 
-    def run_per_step():
-        state = init_train_state(params, tx)
-        for _ in range(args.steps):
-            state, _ = one_step(state, x, y, num_steps=1)
-        return jax.block_until_ready(state)
-
-    rows = [("python loop, 1 step per call", run_per_step)]
-    rows += [(f"jaxdiag scan, {c} steps per call", lambda c=c: run_scanned(c)) for c in (50, 500)]
+    rows = [("python loop, 1 step per call", lambda: run(1))]
+    rows += [(f"jaxdiag scan, {c} steps per call", lambda c=c: run(c)) for c in (50, 500)]
     results = []
     for name, fn in rows:
         start = time.perf_counter()
