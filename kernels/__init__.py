@@ -3,6 +3,29 @@
 Nothing here imports jaxdiag: kernels take arrays and static sizes and return arrays.
 """
 
-from .confusion import confusion_matrix
+from .confusion import confusion_matrix, label_counts
+from .curves import (
+    BinaryCurve,
+    at_group_end,
+    average_precision,
+    binned_curve,
+    exact_curve,
+    roc_auc,
+    score_histogram,
+)
+from .edit_distance import levenshtein
+from .sort import sort_by_score
 
-__all__ = ["confusion_matrix"]
+__all__ = [
+    "BinaryCurve",
+    "at_group_end",
+    "average_precision",
+    "binned_curve",
+    "confusion_matrix",
+    "exact_curve",
+    "label_counts",
+    "levenshtein",
+    "roc_auc",
+    "score_histogram",
+    "sort_by_score",
+]

@@ -1,0 +1,124 @@
+"""Checks and label encoding shared by the metric functions.
+
+Checks run only when the inputs are concrete arrays; under ``jit`` or ``vmap`` the values are
+tracers and the functions rely on the documented conventions instead (see README, "Metrics").
+"""
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ZERO_DIVISION = ("warn", "nan", 0, 1)
+
+
+def is_concrete(*arrays) -> bool:
+    """True when no argument is a tracer (so values can be read and checked)."""
+    return not any(isinstance(a, jax.core.Tracer) for a in arrays)
+
+
+def as_array(name: str, value, ndim: Sequence[int] = (1,)):
+    """``value`` as an array (NumPy for non-numeric labels), with its rank checked."""
+    array = value if isinstance(value, jax.Array) else np.asarray(value)
+    if array.ndim not in ndim:
+        raise ValueError(f"{name}: expected an array of rank {' or '.join(map(str, ndim))}, "
+                         f"found shape {array.shape}")
+    return array
+
+
+def check_length(n: int, **arrays) -> None:
+    for name, array in arrays.items():
+        if array is not None and array.shape[0] != n:
+            raise ValueError(f"{name}: expected {n} rows (the length of y_true), "
+                             f"found {array.shape[0]}")
+
+
+def check_finite(name: str, array) -> None:
+    if is_concrete(array):
+        bad = ~np.isfinite(np.asarray(array))
+        if bad.any():
+            index = np.argwhere(bad)[0].tolist()
+            raise ValueError(f"{name}: expected finite values, found "
+                             f"{np.asarray(array)[tuple(index)]} at index {index}")
+
+
+def sample_weights(sample_weight, n: int):
+    """Checked float weights of shape (n,), or None."""
+    if sample_weight is None:
+        return None
+    weight = as_array("sample_weight", sample_weight)
+    check_length(n, sample_weight=weight)
+    check_finite("sample_weight", weight)
+    if is_concrete(weight):
+        if (np.asarray(weight) < 0).any():
+            raise ValueError(f"sample_weight: expected non-negative weights, found "
+                             f"{np.asarray(weight).min()}")
+        if n and not np.asarray(weight).any():
+            raise ValueError("sample_weight: expected at least one positive weight, found all 0")
+    return jnp.asarray(weight, jnp.result_type(float))
+
+
+def zero_division_value(zero_division) -> float:
+    """scikit-learn's ``zero_division``: "warn" acts as 0 (without a warning), "nan" as NaN."""
+    if isinstance(zero_division, str):
+        if zero_division == "warn":
+            return 0.0
+        if zero_division == "nan":
+            return float("nan")
+    elif zero_division in (0, 1) or np.isnan(zero_division):
+        return float(zero_division)
+    raise ValueError(f"zero_division: expected one of 'warn', 0, 1, 'nan' or np.nan, "
+                     f"found {zero_division!r}")
+
+
+def is_multilabel(y) -> bool:
+    return y.ndim == 2 and y.shape[1] > 1
+
+
+def present_labels(*arrays) -> np.ndarray:
+    """Sorted distinct values of concrete label arrays."""
+    return np.unique(np.concatenate([np.asarray(a).ravel() for a in arrays]))
+
+
+def _numeric(array) -> bool:
+    return not is_concrete(array) or np.issubdtype(np.asarray(array).dtype, np.number) or \
+        np.asarray(array).dtype == bool
+
+
+def equal(a, b) -> jax.Array:
+    """Elementwise ``a == b`` as a jnp bool array; string labels are compared on the host."""
+    if _numeric(a) and _numeric(b):
+        return jnp.asarray(a) == jnp.asarray(b)
+    return jnp.asarray(np.asarray(a) == np.asarray(b))
+
+
+def encode(y, labels: np.ndarray):
+    """Index of each value of ``y`` in ``labels`` (any order), -1 where absent.
+
+    Works on concrete arrays (NumPy, also for string labels) and on tracers (jnp).
+    """
+    labels = np.asarray(labels)
+    xp = jnp if _numeric(y) and _numeric(labels) else np
+    if xp is np:
+        y = np.asarray(y)
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    position = xp.clip(xp.searchsorted(ordered, y), 0, len(labels) - 1)
+    found = xp.asarray(ordered)[position] == y
+    return xp.where(found, xp.asarray(order)[position], -1)
+
+
+def binary_target(name: str, y_true, pos_label):
+    """``y_true == pos_label`` as a bool array; checks there are at most two classes."""
+    if is_concrete(y_true):
+        present = present_labels(y_true)
+        if len(present) > 2:
+            raise ValueError(f"{name}: expected binary labels, found {len(present)} classes "
+                             f"{present[:10].tolist()}")
+        if pos_label is None:
+            if not (set(present.tolist()) <= {0, 1} or set(present.tolist()) <= {-1, 1}):
+                raise ValueError(f"pos_label: expected a value when {name} is not in {{0, 1}} "
+                                 f"or {{-1, 1}}, found labels {present.tolist()}")
+        y_true = np.asarray(y_true)
+    return (y_true == (1 if pos_label is None else pos_label))

@@ -1,0 +1,206 @@
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sklearn.metrics as sk
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import jaxdiag.metrics as jm
+
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _dtype():
+    return np.float64 if jnp.result_type(float) == jnp.float64 else np.float32
+
+
+@st.composite
+def binary_problems(draw, weighted=None):
+    n = draw(st.sampled_from([1, 2, 7, 24]))  # few shapes: each new shape compiles
+    levels = draw(st.sampled_from([3, 10, 1000]))  # few levels -> many ties
+    y_true = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    y_score = np.array(draw(st.lists(st.integers(0, levels), min_size=n, max_size=n))) / levels
+    if weighted is None:
+        weighted = draw(st.booleans())
+    weight = None
+    if weighted:
+        weight = np.array(draw(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.5]), min_size=n,
+                                        max_size=n)))
+        assume(weight.sum() > 0)
+    return y_true, y_score.astype(_dtype()), weight
+
+
+def _close(got, expected, tol):
+    np.testing.assert_allclose(np.asarray(got, np.float64), expected, rtol=tol, atol=tol)
+
+
+@SETTINGS
+@given(problem=binary_problems())
+def test_average_precision_matches_sklearn(tolerance, problem):
+    y_true, y_score, weight = problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = sk.average_precision_score(y_true, y_score, sample_weight=weight)
+    _close(jm.average_precision_score(y_true, y_score, sample_weight=weight), expected, tolerance)
+
+
+@SETTINGS
+@given(problem=binary_problems())
+def test_roc_auc_matches_sklearn(tolerance, problem):
+    y_true, y_score, weight = problem
+    positive = (y_true * (1 if weight is None else weight)).sum()
+    negative = ((1 - y_true) * (1 if weight is None else weight)).sum()
+    assume(positive > 0 and negative > 0)
+    expected = sk.roc_auc_score(y_true, y_score, sample_weight=weight)
+    _close(jm.roc_auc_score(y_true, y_score, sample_weight=weight), expected, tolerance)
+
+
+@SETTINGS
+@given(problem=binary_problems(), drop=st.booleans())
+def test_curves_match_sklearn_point_for_point(tolerance, problem, drop):
+    y_true, y_score, weight = problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected_pr = sk.precision_recall_curve(y_true, y_score, sample_weight=weight,
+                                                drop_intermediate=drop)
+        expected_roc = sk.roc_curve(y_true, y_score, sample_weight=weight, drop_intermediate=drop)
+    got_pr = jm.precision_recall_curve(y_true, y_score, sample_weight=weight,
+                                       drop_intermediate=drop)
+    got_roc = jm.roc_curve(y_true, y_score, sample_weight=weight, drop_intermediate=drop)
+    for got, expected in zip((*got_pr, *got_roc), (*expected_pr, *expected_roc), strict=True):
+        assert got.shape == expected.shape
+        _close(got, expected, tolerance)
+
+
+@st.composite
+def multi_problems(draw):
+    n = draw(st.sampled_from([3, 16]))
+    classes = draw(st.sampled_from([2, 3]))
+    y_true = np.array(draw(st.lists(st.integers(0, 1), min_size=n * classes,
+                                    max_size=n * classes))).reshape(n, classes)
+    y_score = np.array(draw(st.lists(st.integers(0, 6), min_size=n * classes,
+                                     max_size=n * classes))).reshape(n, classes) / 6
+    weight = None
+    if draw(st.booleans()):
+        weight = np.array(draw(st.lists(st.sampled_from([0.0, 1.0, 3.0]), min_size=n,
+                                        max_size=n)))
+        assume(weight.sum() > 0)
+    return y_true, y_score.astype(_dtype()), weight
+
+
+@SETTINGS
+@given(problem=multi_problems(), average=st.sampled_from([None, "micro", "macro", "weighted",
+                                                          "samples"]))
+def test_multilabel_average_precision_every_average(tolerance, problem, average):
+    y_true, y_score, weight = problem
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = sk.average_precision_score(y_true, y_score, average=average,
+                                              sample_weight=weight)
+    got = jm.average_precision_score(y_true, y_score, average=average, sample_weight=weight)
+    _close(got, expected, tolerance)
+
+
+@SETTINGS
+@given(problem=multi_problems(), average=st.sampled_from([None, "micro", "macro", "weighted"]))
+def test_multilabel_roc_auc_every_average(tolerance, problem, average):
+    y_true, y_score, weight = problem
+    w = 1 if weight is None else weight[:, None]
+    assume(((y_true * w).sum(0) > 0).all() and (((1 - y_true) * w).sum(0) > 0).all())
+    expected = sk.roc_auc_score(y_true, y_score, average=average, sample_weight=weight)
+    got = jm.roc_auc_score(y_true, y_score, average=average, sample_weight=weight)
+    _close(got, expected, tolerance)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**16), n=st.sampled_from([8, 30]),
+       average=st.sampled_from(["macro", "weighted", "micro"]), weighted=st.booleans())
+def test_multiclass_one_vs_rest_roc_auc(tolerance, seed, n, average, weighted):
+    rng = np.random.default_rng(seed)
+    y_true = np.concatenate([[0, 1, 2], rng.integers(0, 3, n - 3)])
+    y_prob = rng.dirichlet(np.ones(3), n)
+    weight = rng.uniform(0.5, 2, n) if weighted else None
+    expected = sk.roc_auc_score(y_true, y_prob, multi_class="ovr", average=average,
+                                sample_weight=weight)
+    got = jm.roc_auc_score(y_true, y_prob.astype(_dtype()), multi_class="ovr", average=average,
+                           sample_weight=weight)
+    _close(got, expected, tolerance)
+    _close(jm.average_precision_score(y_true, y_prob.astype(_dtype()), sample_weight=weight),
+           sk.average_precision_score(y_true, y_prob, sample_weight=weight), tolerance)
+
+
+def test_all_one_class_edge_cases():
+    score = np.array([0.1, 0.4, 0.4, 0.8], np.float32)
+    assert float(jm.average_precision_score([0, 0, 0, 0], score)) == 0.0
+    assert float(jm.average_precision_score([1, 1, 1, 1], score)) == 1.0
+    with pytest.raises(ValueError, match="y_true: ROC AUC needs both classes"):
+        jm.roc_auc_score([1, 1, 1, 1], score)
+    assert np.isnan(jax.jit(jm.roc_auc_score)(np.ones(4, int), score))
+
+
+def test_vmap_scores_a_population_in_one_call():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, (16, 300))
+    y_score = rng.random((16, 300)).astype(np.float32)
+    ap = jax.jit(jax.vmap(jm.average_precision_score))(y_true, y_score)
+    auc = jax.vmap(jm.roc_auc_score)(y_true, y_score)
+    for k in range(16):
+        assert abs(float(ap[k]) - sk.average_precision_score(y_true[k], y_score[k])) < 1e-5
+        assert abs(float(auc[k]) - sk.roc_auc_score(y_true[k], y_score[k])) < 1e-5
+
+
+def test_jit_curve_has_one_point_per_example_with_the_same_area():
+    y_true = np.array([0, 1, 1, 0, 1, 0])
+    y_score = np.array([0.2, 0.8, 0.5, 0.5, 0.9, 0.1], np.float32)
+    fpr, tpr, _thresholds = jax.jit(jm.roc_curve)(y_true, y_score)
+    assert fpr.shape == (7,)
+    assert abs(np.trapezoid(tpr, fpr) - sk.roc_auc_score(y_true, y_score)) < 1e-6
+    precision, recall, _ = jax.jit(jm.precision_recall_curve)(y_true, y_score)
+    area = -np.sum(np.diff(np.asarray(recall)) * np.asarray(precision)[:-1])
+    assert abs(area - sk.average_precision_score(y_true, y_score)) < 1e-6
+
+
+def test_nan_scores_are_an_error_when_concrete_and_nan_under_jit():
+    y_score = np.array([0.1, np.nan, 0.3], np.float32)
+    with pytest.raises(ValueError, match="y_score: expected finite values, found nan at index"):
+        jm.average_precision_score([0, 1, 1], y_score)
+    assert np.isnan(jax.jit(jm.average_precision_score)(np.array([0, 1, 1]), y_score))
+
+
+def test_bad_shapes_and_labels_name_the_argument():
+    with pytest.raises(ValueError, match="y_score: expected 3 rows"):
+        jm.roc_auc_score([0, 1, 1], [0.1, 0.2])
+    with pytest.raises(ValueError, match="y_true: expected binary labels, found 3 classes"):
+        jm.average_precision_score([0, 1, 2], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="multi_class: multiclass targets need"):
+        jm.roc_auc_score([0, 1, 2], np.eye(3))
+    with pytest.raises(ValueError, match=r"num_thresholds: expected an int >= 2"):
+        jm.roc_auc_score([0, 1], [0.1, 0.2], num_thresholds=1)
+    with pytest.raises(ValueError, match=r"y_score: binned curves .* need scores in \[0, 1\]"):
+        jm.roc_auc_score([0, 1], [0.1, 2.0], num_thresholds=10)
+
+
+@pytest.mark.parametrize("num_thresholds", [11, 101, 1001])
+def test_binned_area_is_the_exact_area_of_quantized_scores(num_thresholds):
+    rng = np.random.default_rng(num_thresholds)
+    y_true = rng.integers(0, 2, 2000)
+    y_score = np.clip(rng.normal(0.4 + 0.2 * y_true, 0.2), 0, 1).astype(np.float32)
+    weight = rng.uniform(0, 2, 2000).astype(np.float32)
+    quantized = np.floor(y_score * (num_thresholds - 1)) / (num_thresholds - 1)
+    for ours, theirs in ((jm.average_precision_score, sk.average_precision_score),
+                         (jm.roc_auc_score, sk.roc_auc_score)):
+        got = ours(y_true, y_score, sample_weight=weight, num_thresholds=num_thresholds)
+        assert abs(float(got) - theirs(y_true, quantized, sample_weight=weight)) < 1e-5
+    # the documented bound: |binned - exact| <= 1/2 sum_k P_k N_k / (P N)
+    bins = np.floor(y_score * (num_thresholds - 1)).astype(int)
+    pos = np.bincount(bins, weight * y_true, num_thresholds)
+    neg = np.bincount(bins, weight * (1 - y_true), num_thresholds)
+    bound = 0.5 * (pos * neg).sum() / (pos.sum() * neg.sum())
+    exact = sk.roc_auc_score(y_true, y_score, sample_weight=weight)
+    binned = float(jm.roc_auc_score(y_true, y_score, sample_weight=weight,
+                                    num_thresholds=num_thresholds))
+    assert abs(binned - exact) <= bound + 1e-6
