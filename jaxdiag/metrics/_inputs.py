@@ -59,6 +59,15 @@ def sample_weights(sample_weight, n: int):
     return jnp.asarray(weight, jnp.result_type(float))
 
 
+def scored_inputs(y_true, y_score, sample_weight, score_name: str = "y_score"):
+    """Checked ``(y_true, scores as a jnp array (n,) or (n, C), weights or None)``."""
+    y_score = as_array(score_name, y_score, ndim=(1, 2))
+    y_true = as_array("y_true", y_true)
+    check_length(y_true.shape[0], **{score_name: y_score})
+    check_finite(score_name, y_score)
+    return y_true, jnp.asarray(y_score), sample_weights(sample_weight, y_true.shape[0])
+
+
 def zero_division_value(zero_division) -> float:
     """scikit-learn's ``zero_division``: "warn" acts as 0 (without a warning), "nan" as NaN."""
     if isinstance(zero_division, str):

@@ -4,8 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._inputs import as_array, check_finite, check_length, encode, is_concrete, present_labels
-from ._inputs import sample_weights as checked_weights
+from ._inputs import encode, is_concrete, present_labels, scored_inputs
 
 
 def _class_index(y_true, labels, num_classes: int):
@@ -53,12 +52,7 @@ def top_k_accuracy_score(y_true, y_score, *, k: int = 2, normalize: bool = True,
     Returns:
       0-d float array.
     """
-    y_score = as_array("y_score", y_score, ndim=(1, 2))
-    y_true = as_array("y_true", y_true)
-    check_length(y_true.shape[0], y_score=y_score)
-    check_finite("y_score", y_score)
-    weight = checked_weights(sample_weight, y_true.shape[0])
-    y_score = jnp.asarray(y_score)
+    y_true, y_score, weight = scored_inputs(y_true, y_score, sample_weight)
     if y_score.ndim == 1:
         if k != 1:
             return _mean(jnp.ones(y_score.shape, y_score.dtype), weight, normalize)
@@ -90,17 +84,12 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None,
     Returns:
       0-d float array (natural log).
     """
-    y_proba = as_array("y_proba", y_proba, ndim=(1, 2))
-    y_true = as_array("y_true", y_true)
-    check_length(y_true.shape[0], y_proba=y_proba)
-    check_finite("y_proba", y_proba)
+    y_true, y_proba, weight = scored_inputs(y_true, y_proba, sample_weight, "y_proba")
     if is_concrete(y_proba):
         low, high = float(np.min(y_proba)), float(np.max(y_proba))
         if low < 0 or high > 1:
             raise ValueError(f"y_proba: expected probabilities in [0, 1], found values in "
                              f"[{low}, {high}]")
-    weight = checked_weights(sample_weight, y_true.shape[0])
-    y_proba = jnp.asarray(y_proba)
     if not jnp.issubdtype(y_proba.dtype, jnp.floating):
         y_proba = y_proba.astype(jnp.result_type(float))
     if y_proba.ndim == 1:

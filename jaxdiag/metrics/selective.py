@@ -13,17 +13,12 @@ import numpy as np
 
 from jaxdiag.kernels import at_group_end, exact_curve
 
-from ._inputs import as_array, check_finite, check_length, is_concrete, sample_weights
+from ._inputs import is_concrete, scored_inputs
 from .probability import _class_index
 
 
 def _correct_and_confidence(y_true, y_score, sample_weight, labels):
-    y_score = as_array("y_score", y_score, ndim=(1, 2))
-    y_true = as_array("y_true", y_true)
-    check_length(y_true.shape[0], y_score=y_score)
-    check_finite("y_score", y_score)
-    weight = sample_weights(sample_weight, y_true.shape[0])
-    y_score = jnp.asarray(y_score)
+    y_true, y_score, weight = scored_inputs(y_true, y_score, sample_weight)
     if y_score.ndim == 1:
         y_score = jnp.stack([1 - y_score, y_score], axis=1)
     index = _class_index(y_true, labels, y_score.shape[1])
