@@ -34,6 +34,13 @@ def binary_problems(draw, weighted=None):
     return y_true, y_score.astype(_dtype()), weight
 
 
+def _sklearn(function, *args, **kwargs):
+    """scikit-learn's value, without its warnings about undefined cases."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args, **kwargs)
+
+
 def _close(got, expected, tol):
     np.testing.assert_allclose(np.asarray(got, np.float64), expected, rtol=tol, atol=tol)
 
@@ -42,9 +49,7 @@ def _close(got, expected, tol):
 @given(problem=binary_problems())
 def test_average_precision_matches_sklearn(tolerance, problem):
     y_true, y_score, weight = problem
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = sk.average_precision_score(y_true, y_score, sample_weight=weight)
+    expected = _sklearn(sk.average_precision_score, y_true, y_score, sample_weight=weight)
     _close(jm.average_precision_score(y_true, y_score, sample_weight=weight), expected, tolerance)
 
 
@@ -63,11 +68,10 @@ def test_roc_auc_matches_sklearn(tolerance, problem):
 @given(problem=binary_problems(), drop=st.booleans())
 def test_curves_match_sklearn_point_for_point(tolerance, problem, drop):
     y_true, y_score, weight = problem
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected_pr = sk.precision_recall_curve(y_true, y_score, sample_weight=weight,
-                                                drop_intermediate=drop)
-        expected_roc = sk.roc_curve(y_true, y_score, sample_weight=weight, drop_intermediate=drop)
+    expected_pr = _sklearn(sk.precision_recall_curve, y_true, y_score, sample_weight=weight,
+                           drop_intermediate=drop)
+    expected_roc = _sklearn(sk.roc_curve, y_true, y_score, sample_weight=weight,
+                            drop_intermediate=drop)
     got_pr = jm.precision_recall_curve(y_true, y_score, sample_weight=weight,
                                        drop_intermediate=drop)
     got_roc = jm.roc_curve(y_true, y_score, sample_weight=weight, drop_intermediate=drop)
@@ -97,10 +101,8 @@ def multi_problems(draw):
                                                           "samples"]))
 def test_multilabel_average_precision_every_average(tolerance, problem, average):
     y_true, y_score, weight = problem
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected = sk.average_precision_score(y_true, y_score, average=average,
-                                              sample_weight=weight)
+    expected = _sklearn(sk.average_precision_score, y_true, y_score, average=average,
+                        sample_weight=weight)
     got = jm.average_precision_score(y_true, y_score, average=average, sample_weight=weight)
     _close(got, expected, tolerance)
 

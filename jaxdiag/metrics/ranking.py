@@ -76,7 +76,7 @@ def _nan_if_nan_scores(value, y_score):
 
 
 def _binary_inputs(y_true, y_score, sample_weight, pos_label, num_thresholds):
-    y_score = _scores(y_score)
+    """Checks around scores already checked by ``_scores``; returns jnp (y_true, scores, w)."""
     y_true = as_array("y_true", y_true)
     check_length(y_true.shape[0], y_score=y_score)
     _check_thresholds(num_thresholds, y_score)
@@ -232,7 +232,7 @@ def _padded_points(y_true, y_score, weight, num_thresholds):
 
 def _curve_points(y_true, y_score, sample_weight, pos_label, num_thresholds, drop):
     """(thresholds, tps, fps): compacted to distinct thresholds when concrete, else padded."""
-    y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, pos_label,
+    y_true, y_score, weight = _binary_inputs(y_true, _scores(y_score), sample_weight, pos_label,
                                              num_thresholds)
     if num_thresholds is None and weight is not None and is_concrete(weight):
         keep = np.asarray(weight) != 0  # scikit-learn drops zero-weight examples first
