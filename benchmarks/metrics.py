@@ -99,16 +99,20 @@ def binned_rows(table: Table, n: int, repeats: int, rng, num_thresholds: int = 2
     y_true = (rng.random(n) < 0.3).astype(np.int32)
     y_score = rng.random(n).astype(np.float32)
     jt, js = jnp.asarray(y_true), jnp.asarray(y_score)
-    index = np.minimum((y_score * (num_thresholds - 1)).astype(np.int64), num_thresholds - 1)
-    index += num_thresholds * y_true
-    bincount = timed(lambda: np.bincount(index, minlength=2 * num_thresholds), repeats)
+    def bins() -> np.ndarray:
+        index = np.minimum((y_score * (num_thresholds - 1)).astype(np.int64), num_thresholds - 1)
+        return index + num_thresholds * y_true
+
+    index = bins()
+    bincount = timed(lambda: np.bincount(bins(), minlength=2 * num_thresholds), repeats)
+    counts_only = timed(lambda: np.bincount(index, minlength=2 * num_thresholds), repeats)
     quantized = np.floor(y_score * (num_thresholds - 1)) / (num_thresholds - 1)
     for name, ours, sk_name, mx in (("average_precision", jm.average_precision_score,
                                      "average_precision_score", "AUCPR"),
                                     ("roc_auc", jm.roc_auc_score, "roc_auc_score", "AUCROC")):
         fast = jax.jit(lambda t, s, ours=ours: ours(t, s, num_thresholds=num_thresholds))
         result = timed(lambda fast=fast: fast(jt, js), repeats)
-        peers = {"np.bincount pass": bincount}
+        peers = {"np.bincount pass": bincount, "np.bincount of precomputed bins": counts_only}
         if metrax and n <= 10**6:  # metrax compares every score with every threshold: n x T
             cls = getattr(metrax, mx)
             compute = jax.jit(lambda s, t, cls=cls: cls.from_model_output(

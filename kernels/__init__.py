@@ -14,18 +14,21 @@ from .curves import (
     score_histogram,
 )
 from .edit_distance import levenshtein
-from .sort import sort_by_score
+from .sorted_counts import SortedCounts, descending_key, score_from_key, sorted_counts
 
 __all__ = [
     "BinaryCurve",
+    "SortedCounts",
     "at_group_end",
     "average_precision",
     "binned_curve",
     "confusion_matrix",
+    "descending_key",
     "exact_curve",
     "label_counts",
     "levenshtein",
     "roc_auc",
+    "score_from_key",
     "score_histogram",
-    "sort_by_score",
+    "sorted_counts",
 ]

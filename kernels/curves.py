@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from .sort import sort_by_score
+from .sorted_counts import score_from_key, sorted_counts
 
 
 class BinaryCurve(NamedTuple):
@@ -22,6 +22,8 @@ class BinaryCurve(NamedTuple):
       threshold: float array, shape (m,), non-increasing.
       tps: array, shape (m,): total weight of positives with score >= threshold.
       fps: array, shape (m,): total weight of negatives with score >= threshold.
+      tps_before: array, shape (m,): ``tps`` at the previous distinct threshold (0 at the first).
+      fps_before: array, shape (m,): the same for ``fps``.
       is_threshold: bool array, shape (m,): True where the point is a distinct threshold (the
         last of a group of tied scores); the other points repeat a partial group and are ignored.
     """
@@ -29,6 +31,8 @@ class BinaryCurve(NamedTuple):
     threshold: jax.Array
     tps: jax.Array
     fps: jax.Array
+    tps_before: jax.Array
+    fps_before: jax.Array
     is_threshold: jax.Array
 
 
@@ -45,17 +49,10 @@ def exact_curve(
     Returns:
       ``BinaryCurve`` with m = n points; counts are int32 without weights, float with them.
     """
-    label = y_true.astype(jnp.uint8)
-    if sample_weight is None:
-        score, label = sort_by_score(y_score, label)
-        tps = jnp.cumsum(label, dtype=jnp.int32)
-        fps = jnp.arange(1, score.shape[0] + 1, dtype=jnp.int32) - tps
-    else:
-        score, label, weight = sort_by_score(y_score, label, sample_weight)
-        tps = jnp.cumsum(weight * label)
-        fps = jnp.cumsum(weight * (1 - label))
-    is_threshold = jnp.append(score[1:] != score[:-1], True)
-    return BinaryCurve(score, tps, fps, is_threshold)
+    counts = sorted_counts(y_score, y_true.astype(jnp.uint8), sample_weight)
+    is_threshold = jnp.append(counts.key[1:] != counts.key[:-1], True)
+    return BinaryCurve(score_from_key(counts.key, y_score.dtype), counts.tps, counts.fps,
+                       counts.tps_before, counts.fps_before, is_threshold)
 
 
 def score_histogram(
@@ -94,14 +91,9 @@ def binned_curve(histogram: jax.Array) -> BinaryCurve:
     num_thresholds = histogram.shape[-1]
     threshold = jnp.linspace(1.0, 0.0, num_thresholds)
     cumulative = jnp.cumsum(histogram[:, ::-1], axis=-1)
-    return BinaryCurve(threshold, cumulative[1], cumulative[0], jnp.ones(num_thresholds, bool))
-
-
-def _previous_threshold(curve: BinaryCurve, values: jax.Array) -> jax.Array:
-    """``values`` (non-decreasing) at the previous distinct threshold; 0 before the first."""
-    at_thresholds = jnp.where(curve.is_threshold, values, jnp.zeros((), values.dtype))
-    running = lax.cummax(at_thresholds)
-    return jnp.concatenate([jnp.zeros((1,), values.dtype), running[:-1]])
+    before = jnp.pad(cumulative[:, :-1], ((0, 0), (1, 0)))
+    return BinaryCurve(threshold, cumulative[1], cumulative[0], before[1], before[0],
+                       jnp.ones(num_thresholds, bool))
 
 
 def _as_float(counts: jax.Array) -> jax.Array:
@@ -122,7 +114,7 @@ def average_precision(curve: BinaryCurve) -> jax.Array:
     tps, fps = _as_float(curve.tps), _as_float(curve.fps)
     predicted = tps + fps
     precision = tps / jnp.where(predicted > 0, predicted, 1)
-    gained = tps - _previous_threshold(curve, tps)
+    gained = tps - _as_float(curve.tps_before)
     positives = tps[-1]
     area = _sum(jnp.where(curve.is_threshold, gained * precision, 0))
     return jnp.where(positives > 0, area / jnp.where(positives > 0, positives, 1), 0.0)
@@ -131,8 +123,8 @@ def average_precision(curve: BinaryCurve) -> jax.Array:
 def roc_auc(curve: BinaryCurve) -> jax.Array:
     """Trapezoidal area under the ROC curve; NaN when only one class has weight."""
     tps, fps = _as_float(curve.tps), _as_float(curve.fps)
-    width = fps - _previous_threshold(curve, fps)
-    height = tps + _previous_threshold(curve, tps)
+    width = fps - _as_float(curve.fps_before)
+    height = tps + _as_float(curve.tps_before)
     positives, negatives = tps[-1], fps[-1]
     area = _sum(jnp.where(curve.is_threshold, width * height, 0)) / 2
     defined = (positives > 0) & (negatives > 0)

@@ -1,29 +1,76 @@
+import importlib
+
 import jax
 import numpy as np
+import pytest
 from jaxdiag.kernels import (
+    SortedCounts,
     average_precision,
     binned_curve,
+    descending_key,
     exact_curve,
     roc_auc,
+    score_from_key,
     score_histogram,
-    sort_by_score,
+    sorted_counts,
 )
+from jaxdiag.kernels.sorted_counts import _device_counts
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 
-def test_host_sort_keeps_labels_with_their_scores_including_signed_zeros_and_negatives():
-    score = np.array([0.5, -0.0, 0.0, -3.0, 2.0, 0.5, -1e-30], np.float32)
-    label = np.array([1, 0, 1, 1, 0, 0, 1], np.uint8)
-    got_score, got_label = jax.jit(sort_by_score)(score, label)
-    order = np.argsort(-score, kind="stable")
-    np.testing.assert_array_equal(got_score, score[order])
-    pairs = sorted(zip(score.tolist(), label.tolist(), strict=True), reverse=True)
-    assert sorted(zip(np.asarray(got_score).tolist(), np.asarray(got_label).tolist(), strict=True),
-                  reverse=True) == pairs
-    weight = np.arange(7, dtype=np.float32)
-    s, lab, w = sort_by_score(score, label, weight)
-    assert sorted(zip(s.tolist(), lab.tolist(), w.tolist(), strict=True)) == sorted(
-        zip(score.tolist(), label.tolist(), weight.tolist(), strict=True))
+def _expected_counts(score, label, weight):
+    """float64 NumPy reference: counts at each distinct score, highest score first."""
+    distinct = np.unique(score)[::-1]
+    tps = np.array([weight[(score >= t) & (label == 1)].sum() for t in distinct])
+    fps = np.array([weight[(score >= t) & (label == 0)].sum() for t in distinct])
+    return distinct, tps, fps
+
+
+def _grouped(counts, dtype):
+    """The per-point SortedCounts reduced to one row per distinct score, checking the ties."""
+    score = np.asarray(score_from_key(counts.key, dtype))
+    last = np.append(score[1:] != score[:-1], True)
+    first = np.insert(last[:-1], 0, True)
+    tps, fps = np.asarray(counts.tps)[last], np.asarray(counts.fps)[last]
+    np.testing.assert_array_equal(np.asarray(counts.tps_before)[first], np.r_[0, tps[:-1]])
+    np.testing.assert_array_equal(np.asarray(counts.fps_before)[first], np.r_[0, fps[:-1]])
+    return score[last], tps, fps
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("path", ["host", "device"])
+def test_sorted_counts_match_a_float64_reference_with_ties_signed_zeros_and_negatives(
+        weighted, path):
+    rng = np.random.default_rng(0)
+    score = rng.choice(np.array([0.5, -0.0, 0.0, -3.0, 2.0, -1e-30, 7.25], np.float32), 300)
+    label = rng.integers(0, 2, 300).astype(np.uint8)
+    weight = rng.random(300).astype(np.float32) if weighted else None
+    if path == "host":
+        counts = jax.jit(sorted_counts)(score, label, weight)
+    else:
+        operands = (descending_key(score), label) + ((weight,) if weighted else ())
+        counts = SortedCounts(*jax.jit(_device_counts)(*operands))
+    assert np.all(np.diff(np.asarray(score_from_key(counts.key, np.float32))) <= 0)
+    got = _grouped(counts, np.float32)
+    expected = _expected_counts(score, label, np.ones(300) if weight is None else weight)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5)
+    np.testing.assert_allclose(got[2], expected[2], rtol=1e-5)
+
+
+def test_host_counts_split_a_batch_into_blocks_like_one_call(monkeypatch):
+    rng = np.random.default_rng(3)
+    score = np.round(rng.random((7, 50)), 1).astype(np.float32)
+    label = rng.integers(0, 2, (7, 50)).astype(np.uint8)
+    whole = jax.vmap(sorted_counts)(score, label)
+    module = importlib.import_module("jaxdiag.kernels.sorted_counts")
+    monkeypatch.setattr(module, "_BLOCK", 100)  # two rows per block
+    blocks = jax.vmap(sorted_counts)(score, label)
+    for k in range(7):
+        a = _grouped(SortedCounts(*(f[k] for f in whole)), np.float32)
+        b = _grouped(SortedCounts(*(f[k] for f in blocks)), np.float32)
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
 
 
 def test_vmapped_curves_match_sklearn_per_member():
