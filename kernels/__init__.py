@@ -14,6 +14,7 @@ from .curves import (
     score_histogram,
 )
 from .edit_distance import levenshtein
+from .finite_difference import central_differences
 from .sorted_counts import SortedCounts, descending_key, score_from_key, sorted_counts
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "at_group_end",
     "average_precision",
     "binned_curve",
+    "central_differences",
     "confusion_matrix",
     "descending_key",
     "exact_curve",
