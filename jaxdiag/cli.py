@@ -85,6 +85,15 @@ def format_summary(report: dict, report_file: str) -> str:
         lines += [f"    - {action}" for action in bv["actions"]]
     else:
         lines.append("  no gap above tolerance: the model is at human level on every split")
+    check = report["gradcheck"]
+    lines += ["", "gradient check on one batch (float64): "
+              + ("passed" if check["ok"] else f"FAILED at {', '.join(check['failed'])}")
+              + f", worst relative error {check['worst_relative_error']:.1e}"]
+    alerts = report["monitor"]["alerts"]
+    lines.append(f"monitor (every {report['monitor']['every']} steps): "
+                 + ("no alerts" if not alerts else f"{len(alerts)} alert(s)"))
+    lines += [f"  - {a['kind']} at {a['where']} ({a['value']:.3g}, steps {a['first_step']}-"
+              f"{a['last_step']}): {a['cause']}" for a in alerts]
     run_dir = report["run_dir"]
     resumed = training["resumed_from"]
     lines += [

@@ -19,12 +19,15 @@ from jaxdiag.experiment import (
     init_train_state,
     load_splits,
     make_evaluator,
+    make_monitored_train_step,
     make_optimizer,
     make_train_step,
     make_train_steps,
 )
 from jaxdiag.experiment.run_folder import prepare_run_folder, write_atomic
+from jaxdiag.gradcheck import gradcheck
 from jaxdiag.models import build_model, functional
+from jaxdiag.monitor import activation_kinds, nnx_capture
 
 REPORT_FILE = "report.json"
 
@@ -39,13 +42,16 @@ def run_main_job(
     """Runs (or resumes) ``config`` in ``runs_dir/config.name`` and writes ``report.json``.
 
     Steps: load and split the data (train and train-dev from the source domain, dev and test
-    from the target domain); normalize inputs with train statistics; train the baseline,
+    from the target domain); normalize inputs with train statistics; check the gradients on
+    one training batch in float64; train the baseline with activation and gradient statistics
+    every ``log_every`` steps,
     checkpointing and logging to TensorBoard; evaluate every split; decompose the errors
     into avoidable bias, variance, data mismatch and dev overfitting.
 
     Returns:
       The report: {"run_dir", "config", "data", "training", "splits", "bias_variance",
-      "history"}; "splits" maps each split to its domain, size, loss, error, accuracy and
+      "gradcheck", "monitor", "history"}; "monitor" holds each distinct alert with the steps
+      that raised it; "splits" maps each split to its domain, size, loss, error, accuracy and
       confusion matrix.
 
     Raises:
@@ -66,13 +72,19 @@ def run_main_job(
                         hidden=config.model.hidden, activation_name=config.model.activation,
                         seed=config.train.seed)
     apply_fn, params = functional(model)
+    apply_with_layers, _ = nnx_capture(model)
+    x_train, y_train = arrays["train"]
+    batch = (x_train[:config.train.batch_size], y_train[:config.train.batch_size])
+    check = gradcheck(cross_entropy_loss(apply_fn), params, *batch, float64=True)
+    kinds = activation_kinds(apply_with_layers, params, batch[0])
     tx = make_optimizer(config.optimizer)
     batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
     train_steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx),
-                                   config.train.batch_size, batch_key)
+                                   config.train.batch_size, batch_key,
+                                   make_monitored_train_step(apply_with_layers, kinds, tx))
     result = fit(init_train_state(params, tx), train_steps,
                  make_evaluator(apply_fn, train.num_classes), arrays, config.train, run_dir,
-                 progress)
+                 progress, kinds)
 
     errors = {name: evaluation.error for name, evaluation in result.final.items()}
     decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
@@ -97,7 +109,21 @@ def run_main_job(
             for name, evaluation in result.final.items()
         },
         "bias_variance": decomposition.as_dict(),
+        "gradcheck": check.as_dict(),
+        "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
+                    "alerts": _distinct_alerts(result.history["monitor"])},
         "history": result.history,
     }
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
     return report
+
+
+def _distinct_alerts(monitor_history: list[dict]) -> list[dict]:
+    """Each (kind, where) alert once, with the first and last step and the last value."""
+    seen: dict[tuple[str, str], dict] = {}
+    for record in monitor_history:
+        for alert in record["alerts"]:
+            entry = seen.setdefault((alert["kind"], alert["where"]),
+                                    {**alert, "first_step": record["step"], "steps": 0})
+            entry.update(value=alert["value"], last_step=record["step"], steps=entry["steps"] + 1)
+    return list(seen.values())

@@ -12,12 +12,14 @@ from jaxdiag.experiment import (
     fit,
     init_train_state,
     make_evaluator,
+    make_monitored_train_step,
     make_optimizer,
     make_train_step,
     make_train_steps,
 )
 from jaxdiag.experiment.config import OptimizerConfig
 from jaxdiag.models import build_model, functional
+from jaxdiag.monitor import activation_kinds, nnx_capture
 
 CONFIG = TrainConfig(steps=300, batch_size=32, log_every=50, eval_every=100, checkpoint_every=100)
 
@@ -33,9 +35,9 @@ def _setup():
     return init_train_state(params, tx), steps, make_evaluator(apply_fn, 10), arrays
 
 
-def _read_scalars(folder):
-    """(tag, step) -> value from every tensorboardX event file under folder."""
-    scalars = {}
+def _read_values(folder):
+    """(tag, step) -> summary value (scalar or histogram) from every event file under folder."""
+    values = {}
     for path in sorted(folder.glob("events.out.tfevents.*")):
         data = path.read_bytes()
         at = 0
@@ -44,8 +46,13 @@ def _read_scalars(folder):
             event = Event.FromString(data[at + 12:at + 12 + length])
             at += 12 + length + 4
             for value in event.summary.value:
-                scalars[value.tag, event.step] = value.simple_value
-    return scalars
+                values[value.tag, event.step] = value
+    return values
+
+
+def _read_scalars(folder):
+    return {key: v.simple_value for key, v in _read_values(folder).items()
+            if not v.HasField("histo")}
 
 
 def test_fit_logs_checkpoints_and_evaluates(tmp_path):
@@ -91,3 +98,43 @@ def test_a_crashed_fit_resumes_to_identical_numbers(tmp_path):
         assert resumed.final[name].loss == whole.final[name].loss
     scalars = _read_scalars(tmp_path / "killed" / "tensorboard")
     assert scalars["minibatch/loss", 300] == pytest.approx(whole.history["train_loss"][-1][1])
+
+
+def test_a_monitored_fit_writes_statistics_and_histograms_to_tensorboard(tmp_path):
+    _, _, evaluate, arrays = _setup()
+    capture, params = nnx_capture(build_model("mlp", (8, 8, 1), 10, hidden=(32,), seed=0))
+    kinds = activation_kinds(capture, params, arrays["train"][0][:2])
+    tx = make_optimizer(OptimizerConfig(learning_rate=3e-3))
+    apply_fn, _ = functional(build_model("mlp", (8, 8, 1), 10, hidden=(32,), seed=0))
+    steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx), 32,
+                             jax.random.key(1), make_monitored_train_step(capture, kinds, tx))
+    config = TrainConfig(steps=100, batch_size=32, log_every=50, eval_every=100,
+                         checkpoint_every=100)
+    result = fit(init_train_state(params, tx), steps, evaluate, arrays, config, tmp_path,
+                 progress=False, kinds=kinds)
+    assert [r["step"] for r in result.history["monitor"]] == [50, 100]
+    assert result.history["monitor"][-1]["alerts"] == []
+    values = _read_values(tmp_path / "tensorboard")
+    for step in (50, 100):
+        histogram = values["activations/dense_0", step].histo
+        assert sum(histogram.bucket) == 32 * 32  # batch x units
+        assert len(histogram.bucket_limit) == 30 and histogram.min == 0.0  # after a ReLU
+        assert values["gradients/dense_1/kernel/norm", step].simple_value > 0
+        assert 0 <= values["activations/dense_0/dead_fraction", step].simple_value <= 1
+
+
+def test_monitoring_does_not_change_the_training_numbers(tmp_path):
+    state, plain, _, arrays = _setup()
+    capture, params = nnx_capture(build_model("mlp", (8, 8, 1), 10, hidden=(32,), seed=0))
+    tx = make_optimizer(OptimizerConfig(learning_rate=3e-3))
+    kinds = activation_kinds(capture, params, arrays["train"][0][:2])
+    apply_fn, _ = functional(build_model("mlp", (8, 8, 1), 10, hidden=(32,), seed=0))
+    monitored = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx), 32,
+                                 jax.random.key(1), make_monitored_train_step(capture, kinds, tx))
+    x, y = arrays["train"]
+    a, losses_a = plain(state, x, y, num_steps=20)
+    b, losses_b, _ = monitored(state, x, y, num_steps=20)
+    np.testing.assert_allclose(losses_a, losses_b, rtol=1e-5)
+    for p, q in zip(jax.tree_util.tree_leaves(a.params), jax.tree_util.tree_leaves(b.params),
+                    strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-4, atol=1e-6)

@@ -21,6 +21,7 @@ from jaxdiag.experiment.train_step import (
     TrainState,
     cross_entropy_loss,
     init_train_state,
+    make_monitored_train_step,
     make_train_step,
     make_train_steps,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "load_config",
     "load_splits",
     "make_evaluator",
+    "make_monitored_train_step",
     "make_optimizer",
     "make_train_step",
     "make_train_steps",

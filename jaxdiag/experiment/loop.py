@@ -15,6 +15,7 @@ from jaxdiag.experiment.config import TrainConfig
 from jaxdiag.experiment.evaluate import Evaluation
 from jaxdiag.experiment.train_step import TrainState
 from jaxdiag.models import Params
+from jaxdiag.monitor import monitor_alerts
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -26,7 +27,8 @@ class FitResult(NamedTuple):
       state: the final TrainState.
       history: {"train_loss": [[step, mean loss of the chunk ending there], ...],
         "eval": [{"step": s, split: {"loss", "error", "accuracy", "size"}, ...}, ...],
-        "diverged_at": step of the first NaN/Inf loss, or None}.
+        "diverged_at": step of the first NaN/Inf loss, or None,
+        "monitor": [{"step": s, "alerts": [Alert as dict, ...]}, ...] for monitored chunks}.
       final: Evaluation of every split at the final state.
       resumed_from: the checkpoint step training resumed from, or None for a fresh start.
     """
@@ -45,20 +47,26 @@ def fit(
     config: TrainConfig,
     run_dir: Path,
     progress: bool = True,
+    kinds: dict[str, str] | None = None,
 ) -> FitResult:
     """Trains on ``splits["train"]`` to ``config.steps``, resuming from ``run_dir/checkpoints``.
 
     Every ``log_every`` steps the chunk's mean loss goes to the history and TensorBoard; every
     ``eval_every`` steps and at the end every split is evaluated; every ``checkpoint_every``
     steps and at the end the state and history are checkpointed. Training stops early at the
-    first chunk whose loss is NaN or Inf. A resumed run replays nothing twice: TensorBoard
-    events past the restored step are purged, and the history continues from the checkpoint.
+    first chunk whose loss is NaN or Inf. When ``train_steps`` also returns monitor statistics
+    (``make_train_steps(..., monitored_step=...)``), those of each chunk's last step go to
+    TensorBoard (scalars and histograms) and their alerts to ``history["monitor"]``; ``kinds``
+    names each layer's activation function for the alerts. A resumed run replays nothing
+    twice: TensorBoard events past the restored step are purged, and the history continues
+    from the checkpoint.
     """
     checkpointer = Checkpointer(run_dir / "checkpoints")
     resumed_from = checkpointer.latest_step()
-    history: dict = {"train_loss": [], "eval": [], "diverged_at": None}
+    history: dict = {"train_loss": [], "eval": [], "diverged_at": None, "monitor": []}
     if resumed_from is not None:
         state, history = checkpointer.restore(resumed_from, like=state)
+        history.setdefault("monitor", [])
     writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resumed_from)
     x, y = jax.device_put(splits["train"])
     step = int(state.step)
@@ -68,8 +76,10 @@ def fit(
                   disable=None if progress else True, dynamic_ncols=True) as bar:
             while step < config.steps and history["diverged_at"] is None:
                 chunk = min(config.log_every, config.steps - step)
-                state, losses = train_steps(state, x, y, num_steps=chunk)
+                state, losses, *stats = train_steps(state, x, y, num_steps=chunk)
                 step += chunk
+                if stats:
+                    _record_statistics(stats[0], kinds or {}, step, history, writer)
                 loss = float(np.mean(losses))
                 history["train_loss"].append([step, loss])
                 writer.add_scalar("minibatch/loss", loss, step)
@@ -104,3 +114,22 @@ def _record_evaluations(
     for name, result in results.items():
         writer.add_scalar(f"{name}/loss", result.loss, step)
         writer.add_scalar(f"{name}/error", result.error, step)
+
+
+def _record_statistics(stats: dict, kinds: dict[str, str], step: int, history: dict,
+                       writer: SummaryWriter) -> None:
+    stats = jax.device_get(stats)
+    for layer, s in stats["activations"].items():
+        for field in ("mean", "std", "zero_fraction", "dead_fraction", "saturated_fraction"):
+            writer.add_scalar(f"activations/{layer}/{field}", float(getattr(s, field)), step)
+        counts, edges = np.asarray(s.histogram), np.asarray(s.edges)
+        centers = (edges[:-1] + edges[1:]) / 2
+        writer.add_histogram_raw(
+            f"activations/{layer}", min=float(s.min), max=float(s.max), num=int(counts.sum()),
+            sum=float((counts * centers).sum()), sum_squares=float((counts * centers**2).sum()),
+            bucket_limits=edges[1:].tolist(), bucket_counts=counts.tolist(), global_step=step)
+    for path, s in stats["gradients"].items():
+        for field in ("norm", "max_abs", "zero_fraction", "update_ratio"):
+            writer.add_scalar(f"gradients/{path}/{field}", float(getattr(s, field)), step)
+    alerts = monitor_alerts(stats["activations"], stats["gradients"], kinds)
+    history["monitor"].append({"step": step, "alerts": [a._asdict() for a in alerts]})

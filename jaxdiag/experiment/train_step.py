@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxdiag.models import ApplyFn, Params
+from jaxdiag.monitor import CaptureFn, GradientStats, activation_stats, gradient_stats
 
 
 class TrainState(NamedTuple):
@@ -33,6 +34,12 @@ def cross_entropy_loss(apply_fn: ApplyFn) -> Callable[[Params, jax.Array, jax.Ar
     return loss
 
 
+def _apply_gradients(state: TrainState, grads: Params, tx: optax.GradientTransformation):
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    return TrainState(params, opt_state, state.step + 1), updates
+
+
 def make_train_step(
     loss_fn: Callable[[Params, jax.Array, jax.Array], jax.Array],
     tx: optax.GradientTransformation,
@@ -41,9 +48,47 @@ def make_train_step(
 
     def train_step(state: TrainState, x: jax.Array, y: jax.Array) -> tuple[TrainState, jax.Array]:
         loss, grads = jax.value_and_grad(loss_fn)(state.params, x, y)
-        updates, opt_state = tx.update(grads, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
-        return TrainState(params, opt_state, state.step + 1), loss
+        return _apply_gradients(state, grads, tx)[0], loss
+
+    return train_step
+
+
+def make_monitored_train_step(
+    apply_with_layers: CaptureFn,
+    kinds: dict[str, str],
+    tx: optax.GradientTransformation,
+    bins: int = 30,
+) -> Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, jax.Array, dict]]:
+    """The cross-entropy step of ``make_train_step``, also returning monitor statistics.
+
+    Args:
+      apply_with_layers: ``(params, x) -> (logits, {layer: output})``, e.g. from
+        ``jaxdiag.monitor.nnx_capture``.
+      kinds: {layer: activation function}, from ``jaxdiag.monitor.activation_kinds``.
+      tx: the optimizer.
+      bins: histogram bins per layer.
+
+    Returns:
+      ``(state, x, y) -> (state, loss, stats)``; ``stats`` is {"activations": {layer:
+      ActivationStats}, "gradients": {leaf path: GradientStats}}, all arrays.
+    """
+
+    def loss_with_layers(params, x, y):
+        logits, layers = apply_with_layers(params, x)
+        loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        return loss, {name: activation_stats(out, kinds.get(name, "none"), bins)
+                      for name, out in layers.items()}
+
+    def train_step(state: TrainState, x: jax.Array, y: jax.Array):
+        (loss, activations), grads = jax.value_and_grad(loss_with_layers, has_aux=True)(
+            state.params, x, y)
+        new_state, updates = _apply_gradients(state, grads, tx)
+        leaves = jax.tree_util.tree_flatten_with_path(grads)[0]
+        paths = [jax.tree_util.keystr(path, simple=True, separator="/") for path, _ in leaves]
+        gradients = jax.tree_util.tree_map(gradient_stats, grads, state.params, updates)
+        flat = jax.tree_util.tree_leaves(gradients, is_leaf=lambda v: isinstance(v, GradientStats))
+        return new_state, loss, {"activations": activations,
+                                 "gradients": dict(zip(paths, flat, strict=True))}
 
     return train_step
 
@@ -52,8 +97,9 @@ def make_train_steps(
     train_step: Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, jax.Array]],
     batch_size: int,
     key: jax.Array,
-) -> Callable[..., tuple[TrainState, jax.Array]]:
-    """Many steps in one compiled call: ``(state, x, y, num_steps) -> (state, losses)``.
+    monitored_step: Callable[..., tuple[TrainState, jax.Array, dict]] | None = None,
+) -> Callable[..., tuple]:
+    """Many steps in one compiled call: ``(state, x, y, num_steps) -> (state, losses[, stats])``.
 
     Minibatches are epochs of a permutation drawn from ``fold_in(key, epoch)`` (the last
     ``n % batch_size`` examples of each shuffled epoch are dropped), so the batch of a step
@@ -67,7 +113,8 @@ def make_train_steps(
       num_steps: static count of steps to take.
 
     Returns:
-      (TrainState at step s + num_steps, float32 array of shape (num_steps,) with each loss).
+      (TrainState at step s + num_steps, float32 array of shape (num_steps,) with each loss),
+      and with ``monitored_step`` the statistics of the last step, which it takes.
     """
 
     @partial(jax.jit, static_argnames="num_steps")
@@ -78,15 +125,24 @@ def make_train_steps(
         def permutation(step: jax.Array) -> jax.Array:
             return jax.random.permutation(jax.random.fold_in(key, step // steps_per_epoch), n)
 
-        def body(carry: tuple[TrainState, jax.Array], _: Any):
-            state, order = carry
+        def next_batch(state: TrainState, order: jax.Array):
             position = state.step % steps_per_epoch
             order = jax.lax.cond(position == 0, permutation, lambda _: order, state.step)
-            batch = jax.lax.dynamic_slice_in_dim(order, position * batch_size, batch_size)
+            return order, jax.lax.dynamic_slice_in_dim(order, position * batch_size, batch_size)
+
+        def body(carry: tuple[TrainState, jax.Array], _: Any):
+            state, order = carry
+            order, batch = next_batch(state, order)
             state, loss = train_step(state, x[batch], y[batch])
             return (state, order), loss
 
-        (state, _), losses = jax.lax.scan(body, (state, permutation(state.step)), length=num_steps)
-        return state, losses
+        plain = num_steps if monitored_step is None else num_steps - 1
+        (state, order), losses = jax.lax.scan(body, (state, permutation(state.step)),
+                                              length=plain)
+        if monitored_step is None:
+            return state, losses
+        _, batch = next_batch(state, order)
+        state, loss, stats = monitored_step(state, x[batch], y[batch])
+        return state, jnp.append(losses, loss), stats
 
     return train_steps

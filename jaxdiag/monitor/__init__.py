@@ -1,0 +1,30 @@
+"""Floor 2: per-layer activation and per-leaf gradient statistics inside jit, and alerts."""
+
+from jaxdiag.monitor.alerts import Alert, monitor_alerts
+from jaxdiag.monitor.capture import (
+    CaptureFn,
+    activation_kinds,
+    linen_capture,
+    nnx_capture,
+)
+from jaxdiag.monitor.statistics import (
+    ActivationStats,
+    GradientStats,
+    activation_stats,
+    gradient_stats,
+    histogram,
+)
+
+__all__ = [
+    "ActivationStats",
+    "Alert",
+    "CaptureFn",
+    "GradientStats",
+    "activation_kinds",
+    "activation_stats",
+    "gradient_stats",
+    "histogram",
+    "linen_capture",
+    "monitor_alerts",
+    "nnx_capture",
+]
