@@ -29,6 +29,12 @@ def test_run_json_on_the_built_in_data(tmp_path, capsys):
     assert bv["gaps"]["data_mismatch"] == pytest.approx(
         splits["dev"]["error"] - splits["train_dev"]["error"])
     assert bv["dominant"] == "data_mismatch"
+    check = report["gradcheck"]
+    assert check["ok"] and check["dtype"] == "float64" and check["failed"] == []
+    assert set(check["leaves"]) == {f"dense_{i}/{p}" for i in range(2) for p in ("kernel", "bias")}
+    monitor = report["monitor"]
+    assert monitor["activation_kinds"] == {"dense_0": "relu", "dense_1": "none"}
+    assert len(report["history"]["monitor"]) == len(report["history"]["train_loss"])
     run_dir = tmp_path / "digits-mlp"
     assert json.loads((run_dir / "report.json").read_text()) == report
     assert (run_dir / "config.toml").is_file()
