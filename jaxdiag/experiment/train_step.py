@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import optax
 
 from jaxdiag.models import ApplyFn, Params
-from jaxdiag.monitor import CaptureFn, GradientStats, activation_stats, gradient_stats
+from jaxdiag.monitor import CaptureFn, activation_stats, leaf_gradient_stats
 
 
 class TrainState(NamedTuple):
@@ -24,12 +24,15 @@ def init_train_state(params: Params, tx: optax.GradientTransformation) -> TrainS
     return TrainState(params, tx.init(params), jnp.zeros((), jnp.int32))
 
 
+def _mean_cross_entropy(logits: jax.Array, y: jax.Array) -> jax.Array:
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
 def cross_entropy_loss(apply_fn: ApplyFn) -> Callable[[Params, jax.Array, jax.Array], jax.Array]:
     """``loss(params, x, y)``: mean softmax cross-entropy of integer labels y (shape (b,))."""
 
     def loss(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
-        logits = apply_fn(params, x)
-        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        return _mean_cross_entropy(apply_fn(params, x), y)
 
     return loss
 
@@ -75,20 +78,16 @@ def make_monitored_train_step(
 
     def loss_with_layers(params, x, y):
         logits, layers = apply_with_layers(params, x)
-        loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-        return loss, {name: activation_stats(out, kinds.get(name, "none"), bins)
-                      for name, out in layers.items()}
+        stats = {name: activation_stats(out, kinds.get(name, "none"), bins)
+                 for name, out in layers.items()}
+        return _mean_cross_entropy(logits, y), stats
 
     def train_step(state: TrainState, x: jax.Array, y: jax.Array):
         (loss, activations), grads = jax.value_and_grad(loss_with_layers, has_aux=True)(
             state.params, x, y)
         new_state, updates = _apply_gradients(state, grads, tx)
-        leaves = jax.tree_util.tree_flatten_with_path(grads)[0]
-        paths = [jax.tree_util.keystr(path, simple=True, separator="/") for path, _ in leaves]
-        gradients = jax.tree_util.tree_map(gradient_stats, grads, state.params, updates)
-        flat = jax.tree_util.tree_leaves(gradients, is_leaf=lambda v: isinstance(v, GradientStats))
         return new_state, loss, {"activations": activations,
-                                 "gradients": dict(zip(paths, flat, strict=True))}
+                                 "gradients": leaf_gradient_stats(grads, state.params, updates)}
 
     return train_step
 

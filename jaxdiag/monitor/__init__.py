@@ -13,6 +13,7 @@ from jaxdiag.monitor.statistics import (
     activation_stats,
     gradient_stats,
     histogram,
+    leaf_gradient_stats,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "activation_stats",
     "gradient_stats",
     "histogram",
+    "leaf_gradient_stats",
     "linen_capture",
     "monitor_alerts",
     "nnx_capture",

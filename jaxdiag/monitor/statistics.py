@@ -107,3 +107,11 @@ def gradient_stats(grad: jax.Array, param: jax.Array, update: jax.Array) -> Grad
         zero_fraction=jnp.mean(g == 0),
         update_ratio=jnp.where(param_norm > 0, update_norm / jnp.where(param_norm > 0,
                                                                        param_norm, 1), 0.0))
+
+
+def leaf_gradient_stats(grads, params, updates) -> dict[str, GradientStats]:
+    """``gradient_stats`` of every leaf of three same-structure pytrees, keyed by leaf path."""
+    with_paths = jax.tree_util.tree_flatten_with_path(grads)[0]
+    return {jax.tree_util.keystr(path, simple=True, separator="/"): gradient_stats(g, p, u)
+            for (path, g), p, u in zip(with_paths, jax.tree_util.tree_leaves(params),
+                                       jax.tree_util.tree_leaves(updates), strict=True)}
