@@ -1,0 +1,76 @@
+"""Floor 4: hyperparameter search on vmap populations.
+
+Spaces and samplers (grid, random, scrambled Sobol, GP Bayesian optimization) propose batches
+of points; the population trainer trains a batch as one compiled program; the trial store
+and the sweep driver make a search resumable.
+"""
+
+from jaxdiag.search.halving import survivors
+from jaxdiag.search.population import (
+    Data,
+    PopulationResult,
+    members_per_chunk,
+    train_population,
+)
+from jaxdiag.search.samplers import (
+    SAMPLERS,
+    GPSampler,
+    GridSampler,
+    Observation,
+    RandomSampler,
+    Sampler,
+    SobolSampler,
+)
+from jaxdiag.search.sobol import sobol
+from jaxdiag.search.space import (
+    Categorical,
+    Fixed,
+    Integer,
+    LogUniform,
+    Space,
+    Uniform,
+    space_from_dict,
+)
+from jaxdiag.search.store import TrialStore
+from jaxdiag.search.sweep import (
+    SweepConfig,
+    SweepTrainConfig,
+    load_sweep_config,
+    load_sweep_data,
+    run_sweep,
+    summarize,
+)
+from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask
+
+__all__ = [
+    "MEMBER_HPARAMS",
+    "SAMPLERS",
+    "SHAPE_HPARAMS",
+    "Categorical",
+    "Data",
+    "Fixed",
+    "GPSampler",
+    "GridSampler",
+    "Integer",
+    "LogUniform",
+    "MLPTask",
+    "Observation",
+    "PopulationResult",
+    "RandomSampler",
+    "Sampler",
+    "SobolSampler",
+    "Space",
+    "SweepConfig",
+    "SweepTrainConfig",
+    "TrialStore",
+    "Uniform",
+    "load_sweep_config",
+    "load_sweep_data",
+    "members_per_chunk",
+    "run_sweep",
+    "sobol",
+    "space_from_dict",
+    "summarize",
+    "survivors",
+    "train_population",
+]

@@ -1,0 +1,284 @@
+"""The population trainer: K members trained at once in one compiled program.
+
+Each member is an ``MLPTask`` with its own hyperparameters and seed. A segment of training
+is one ``jax.jit`` of ``lax.map`` over members (``vmap`` over chunks of ``members_per_chunk``)
+of a ``lax.scan`` over steps; the member axis is split over all local devices with
+``jax.shard_map``. A member whose loss or parameters turn NaN/Inf is frozen from that step
+on and reported as failed; the others never see it. Successive halving stops the worst
+members at rungs and compacts the population, so only survivors are computed.
+
+A member's minibatches and dropout masks depend only on its seed and the step number, so a
+member trains the same way alone, in any population, on any number of devices.
+"""
+
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, PartitionSpec
+
+from jaxdiag.search.halving import survivors
+from jaxdiag.search.task import MEMBER_HPARAMS, HParams, MLPTask
+
+CPU_FLOPS_PER_CHUNK = 1.6e7  # vmap members on CPU until a chunk step costs about this (measured)
+
+
+class Data(NamedTuple):
+    """Training and dev arrays: x float (n, ...), y int (n,)."""
+
+    x_train: jax.Array
+    y_train: jax.Array
+    x_dev: jax.Array
+    y_dev: jax.Array
+
+
+class MemberState(NamedTuple):
+    params: list
+    opt_state: object
+    alive: jax.Array  # bool: not failed
+    failed_at: jax.Array  # int32: step whose loss or update was not finite, -1 if none
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    """What happened to each of K members (host NumPy arrays, member order as given).
+
+    Attributes:
+      train_loss: float32 (K, steps): each step's minibatch loss; NaN where the member was
+        failed or stopped.
+      failed_at: int (K,): first non-finite step, -1 for members that never failed.
+      stopped_at: int (K,): the rung step where halving stopped the member; ``steps`` for
+        members that ran to the end (and for failed ones: see ``failed_at``).
+      rungs: {step: {"dev_error": (K,), "dev_loss": (K,)}} at each rung and at the end,
+        NaN for members no longer trained there.
+      dev_error, dev_loss: (K,): at the last step each member was trained to.
+      members_per_chunk: members vmapped at once in each compiled program.
+    """
+
+    train_loss: np.ndarray
+    failed_at: np.ndarray
+    stopped_at: np.ndarray
+    rungs: dict[int, dict[str, np.ndarray]]
+    dev_error: np.ndarray
+    dev_loss: np.ndarray
+    members_per_chunk: int
+
+
+def members_per_chunk(task: MLPTask, batch_size: int, members: int,
+                      platform: str | None = None) -> int:
+    """How many members to vmap at once: all on accelerators; on CPU, as many as keep one
+    chunk's training step near ``CPU_FLOPS_PER_CHUNK`` (a model that fills the CPU alone is
+    run one member at a time, where vmap would only add copies)."""
+    platform = platform or jax.default_backend()
+    if platform != "cpu":
+        return max(members, 1)
+    flops = 6 * batch_size * task.num_params  # forward and backward of one member's step
+    return int(np.clip(round(CPU_FLOPS_PER_CHUNK / flops), 1, max(members, 1)))
+
+
+def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray) -> dict[str, np.ndarray]:
+    k = len(seeds)
+    unknown = sorted(set(hparams) - set(MEMBER_HPARAMS))
+    if unknown:
+        raise ValueError(f"hparams: expected names among {sorted(MEMBER_HPARAMS)}, found "
+                         f"{unknown[0]!r}.")
+    full = {name: np.broadcast_to(np.asarray(hparams.get(name, default), np.float64), (k,))
+            for name, default in MEMBER_HPARAMS.items()}
+    checks = {"learning_rate": (0, np.inf, "> 0"), "momentum": (0, 1, "in [0, 1)"),
+              "weight_decay": (0, np.inf, ">= 0"), "dropout": (0, 1, "in [0, 1)"),
+              "init_scale": (0, np.inf, "> 0")}
+    for name, (low, high, expected) in checks.items():
+        v = full[name]
+        strict_low = name in ("learning_rate", "init_scale")
+        bad = ~np.isfinite(v) | (v <= low if strict_low else v < low) | (v >= high)
+        if bad.any():
+            raise ValueError(f"hparams[{name!r}]: expected values {expected}, found "
+                             f"{float(v[bad][0])!r} (member {int(np.argmax(bad))}).")
+    return {name: v.astype(np.float32) for name, v in full.items()}
+
+
+def _member_functions(task: MLPTask, batch_size: int):
+    def init(seed: jax.Array, hp: HParams) -> MemberState:
+        params = task.init(jax.random.fold_in(jax.random.key(seed), 0), hp)
+        return MemberState(params, task.tx(hp).init(params), jnp.array(True), jnp.array(-1))
+
+    def train(state: MemberState, hp: HParams, seed: jax.Array, data: Data, start: jax.Array,
+              num_steps: int, dropout: bool) -> tuple[MemberState, jax.Array]:
+        tx = task.tx(hp)
+        key = jax.random.key(seed)
+        n = data.x_train.shape[0]
+        steps = start + jnp.arange(num_steps)
+        # All of a segment's minibatches at once: one vectorized draw, not one per step.
+        batches = jax.vmap(lambda t: jax.random.randint(
+            jax.random.fold_in(jax.random.fold_in(key, 1), t), (batch_size,), 0, n))(steps)
+
+        def step(state: MemberState, t_batch: tuple[jax.Array, jax.Array]):
+            t, batch = t_batch
+            dropout_key = jax.random.fold_in(jax.random.fold_in(key, 2), t) if dropout else None
+            loss, grads = jax.value_and_grad(task.loss)(
+                state.params, data.x_train[batch], data.y_train[batch], dropout_key, hp)
+            updates, opt_state = tx.update(grads, state.opt_state, state.params)
+            params = jax.tree_util.tree_map(jnp.add, state.params, updates)
+            total = sum(jnp.sum(u) for u in jax.tree_util.tree_leaves(updates))
+            ok = state.alive & jnp.isfinite(loss) & jnp.isfinite(total)
+            keep = partial(jax.tree_util.tree_map, lambda new, old: jnp.where(ok, new, old))
+            failed_at = jnp.where(state.alive & ~ok, t, state.failed_at)
+            return (MemberState(keep(params, state.params), keep(opt_state, state.opt_state),
+                                ok, failed_at), jnp.where(ok, loss, jnp.nan))
+
+        return jax.lax.scan(step, state, (steps, batches))
+
+    def evaluate(state: MemberState, data: Data) -> tuple[jax.Array, jax.Array]:
+        error, loss = task.evaluate(state.params, data.x_dev, data.y_dev)
+        return jnp.where(state.alive, error, jnp.nan), jnp.where(state.alive, loss, jnp.nan)
+
+    return init, train, evaluate
+
+
+@lru_cache(maxsize=32)
+def _compiled(task: MLPTask, batch_size: int, chunk: int, devices: tuple) -> "_Compiled":
+    """The programs of one configuration, kept so that a second population reuses them."""
+    return _Compiled(task, batch_size, chunk, list(devices))
+
+
+class _Compiled:
+    """The jitted, chunked and sharded programs of one task; one compile per member count."""
+
+    def __init__(self, task: MLPTask, batch_size: int, chunk: int, devices: list):
+        init, train, evaluate = _member_functions(task, batch_size)
+        self.devices = devices
+        mesh = Mesh(np.array(devices), ("members",))
+        members, replicated = PartitionSpec("members"), PartitionSpec()
+
+        def over_members(f: Callable, extra_specs: tuple, chunked: bool = True) -> Callable:
+            def local(member_args, *extra):
+                return jax.lax.map(lambda a: f(*a, *extra), member_args,
+                                   batch_size=chunk if chunked else None)
+
+            if len(devices) == 1:
+                return local
+            return jax.shard_map(local, mesh=mesh, in_specs=(members, *extra_specs),
+                                 out_specs=members)
+
+        self.init = jax.jit(lambda seeds, hp: over_members(init, ())((seeds, hp)))
+
+        @partial(jax.jit, static_argnums=(4, 5))
+        def train_all(states, hp, seeds, data, num_steps, dropout, start):
+            f = over_members(lambda s, h, k, d, t: train(s, h, k, d, t, num_steps, dropout),
+                             (replicated, replicated))
+            return f((states, hp, seeds), data, start)
+
+        self.train = train_all
+        self.evaluate = jax.jit(lambda states, data: over_members(
+            evaluate, (replicated,), chunked=False)((states,), data))
+
+
+def train_population(
+    task: MLPTask,
+    hparams: Mapping[str, np.ndarray],
+    seeds: np.ndarray,
+    data: Data,
+    *,
+    steps: int,
+    batch_size: int,
+    rungs: tuple[int, ...] = (),
+    keep_fraction: float = 1 / 3,
+    chunk: int | None = None,
+    devices: list | None = None,
+    on_segment: Callable[[int], None] | None = None,
+) -> PopulationResult:
+    """Trains K members of ``task``, one per seed, with their own hyperparameters.
+
+    Args:
+      task: the model, optimizer and shapes shared by all members.
+      hparams: {name: (K,) values} for names in ``task.MEMBER_HPARAMS`` (learning_rate,
+        momentum, weight_decay, dropout, init_scale); a missing name takes its default.
+      seeds: int (K,): each member's initialization, minibatches and dropout.
+      data: training and dev arrays.
+      steps: training steps of a member that is not stopped.
+      batch_size: examples per step.
+      rungs: increasing steps in (0, steps) where successive halving keeps the best
+        ``keep_fraction`` of the running members by dev error (then dev loss).
+      keep_fraction: in (0, 1]; at least one member survives a rung.
+      chunk: members vmapped at once; ``members_per_chunk`` decides when None.
+      devices: devices to split the members over; all local devices when None.
+      on_segment: called with the step reached after each segment (for a progress bar).
+
+    Returns:
+      A ``PopulationResult``.
+
+    Raises:
+      ValueError: bad hyperparameters (naming the name and member), seeds, steps or rungs.
+    """
+    seeds = np.asarray(seeds)
+    if seeds.ndim != 1 or len(seeds) == 0 or not np.issubdtype(seeds.dtype, np.integer):
+        raise ValueError(f"seeds: expected a non-empty 1-D integer array, found {seeds!r}.")
+    hp = _check_hparams(hparams, seeds)
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps, batch_size: expected positive integers, found {steps}, "
+                         f"{batch_size}.")
+    if list(rungs) != sorted(set(rungs)) or any(not 0 < r < steps for r in rungs):
+        raise ValueError(f"rungs: expected increasing steps in (0, {steps}), found {rungs}.")
+    if not 0 < keep_fraction <= 1:
+        raise ValueError(f"keep_fraction: expected a value in (0, 1], found {keep_fraction}.")
+    devices = devices or jax.local_devices()
+    k = len(seeds)
+    per_device = math.ceil(k / len(devices))
+    chunk = chunk or members_per_chunk(task, batch_size, per_device, devices[0].platform)
+    compiled = _compiled(task, batch_size, chunk, tuple(devices))
+    data = Data(*(jnp.asarray(a) for a in data))
+    dropout = bool(np.any(hp["dropout"] > 0))  # masks are drawn only when some member drops
+
+    train_loss = np.full((k, steps), np.nan, np.float32)
+    failed_at = np.full(k, -1)
+    stopped_at = np.full(k, steps)
+    rung_metrics: dict[int, dict[str, np.ndarray]] = {}
+    running = np.arange(k)  # members still trained, in population order
+    states = None
+    boundaries = [0, *rungs, steps]
+    for start, end in itertools.pairwise(boundaries):
+        index = _padded(running, len(devices))
+        member_hp = {name: jnp.asarray(v[index]) for name, v in hp.items()}
+        member_seeds = jnp.asarray(seeds[index].astype(np.uint32))
+        if states is None:
+            states = compiled.init(member_seeds, member_hp)
+        states, losses = compiled.train(states, member_hp, member_seeds, data, end - start,
+                                        dropout, jnp.asarray(start))
+        error, loss = (np.asarray(v)[:len(running)] for v in compiled.evaluate(states, data))
+        train_loss[running, start:end] = np.asarray(losses)[:len(running)]
+        failed_at[running] = np.asarray(states.failed_at)[:len(running)]
+        rung_metrics[end] = {"dev_error": _scatter(k, running, error),
+                             "dev_loss": _scatter(k, running, loss)}
+        if on_segment is not None:
+            on_segment(end)
+        if end == steps:
+            break
+        keep = survivors(error, loss, keep_fraction)
+        stopped_at[running[~keep]] = end
+        running = running[keep]
+        positions = jnp.asarray(_padded(np.flatnonzero(keep), len(devices)))
+        states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
+
+    last = np.minimum(stopped_at, steps)
+    dev_error = np.array([rung_metrics[s]["dev_error"][i] for i, s in enumerate(last)])
+    dev_loss = np.array([rung_metrics[s]["dev_loss"][i] for i, s in enumerate(last)])
+    return PopulationResult(train_loss, failed_at, stopped_at, rung_metrics, dev_error,
+                            dev_loss, chunk)
+
+
+def _padded(index: np.ndarray, multiple: int) -> np.ndarray:
+    """``index`` padded with copies of its first entry to a multiple of ``multiple``."""
+    pad = -len(index) % multiple
+    return np.concatenate([index, np.full(pad, index[0])]) if pad else index
+
+
+def _scatter(k: int, index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    out = np.full(k, np.nan)
+    out[index] = values
+    return out

@@ -1,0 +1,271 @@
+"""A sweep: populations of trials asked from a sampler, trained, stored, resumable.
+
+Everything lives in ``<runs_dir>/<name>/``: ``sweep.json`` (the resolved config),
+``trials.sqlite`` (every trial), ``tensorboard/`` (an hparams summary per trial) and
+``summary.json`` (best trial and leaderboard). Running the same config again resumes: finished
+populations are read back, a population that was running when killed is trained again.
+"""
+
+import dataclasses
+import json
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tensorboardX import SummaryWriter
+from tqdm.auto import tqdm
+
+from jaxdiag.data import fit_normalizer, normalize
+from jaxdiag.experiment import DataConfig, config_from_dict, first_difference, load_splits
+from jaxdiag.experiment.run_folder import write_atomic
+from jaxdiag.search.population import Data, train_population
+from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
+from jaxdiag.search.space import Space, space_from_dict
+from jaxdiag.search.store import TrialStore
+from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask
+
+CONFIG_FILE = "sweep.json"
+STORE_FILE = "trials.sqlite"
+SUMMARY_FILE = "summary.json"
+SEARCHABLE = (*MEMBER_HPARAMS, *SHAPE_HPARAMS, "optimizer")
+DEFAULT_SPACE = {
+    "learning_rate": {"type": "log_uniform", "low": 1e-3, "high": 1.0},
+    "momentum": {"type": "uniform", "low": 0.0, "high": 0.99},
+    "weight_decay": {"type": "log_uniform", "low": 1e-6, "high": 1e-2},
+    "dropout": {"type": "uniform", "low": 0.0, "high": 0.5},
+}
+
+
+def _require(ok: bool, key: str, expected: str, found: Any) -> None:
+    if not ok:
+        raise ValueError(f"config key {key!r}: expected {expected}, found {found!r}.")
+
+
+@dataclass(frozen=True)
+class SweepTrainConfig:
+    """How each member trains; width, depth and optimizer apply unless the space searches them.
+
+    rungs: steps where successive halving keeps the best keep_fraction of the running members.
+    """
+
+    steps: int = 300
+    batch_size: int = 64
+    rungs: tuple[int, ...] = ()
+    keep_fraction: float = 1 / 3
+    width: int = 64
+    depth: int = 2
+    optimizer: str = "sgd"
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "width", "depth"):
+            value = getattr(self, name)
+            _require(value > 0, f"train.{name}", "a positive integer", value)
+        _require(list(self.rungs) == sorted(set(self.rungs))
+                 and all(0 < r < self.steps for r in self.rungs),
+                 "train.rungs", f"increasing steps in (0, {self.steps})", list(self.rungs))
+        _require(0 < self.keep_fraction <= 1, "train.keep_fraction", "a value in (0, 1]",
+                 self.keep_fraction)
+        _require(self.optimizer in ("sgd", "adam"), "train.optimizer", "'sgd' or 'adam'",
+                 self.optimizer)
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A sweep: ``populations`` batches of ``population_size`` trials from ``sampler``.
+
+    sampler: "grid" (``points_per_axis`` values per axis), "random", "sobol" or "gp".
+    The objective is the dev split's error rate (the target domain, as Ng recommends).
+    """
+
+    name: str = "digits-sweep"
+    sampler: str = "sobol"
+    seed: int = 0
+    populations: int = 4
+    population_size: int = 16
+    points_per_axis: int = 3
+    data: DataConfig = field(default_factory=DataConfig)
+    train: SweepTrainConfig = field(default_factory=SweepTrainConfig)
+
+    def __post_init__(self):
+        _require(self.sampler in SAMPLERS, "sampler", f"one of {sorted(SAMPLERS)}", self.sampler)
+        for name in ("populations", "population_size", "points_per_axis"):
+            value = getattr(self, name)
+            _require(value > 0, name, "a positive integer", value)
+        _require(bool(self.name) and "/" not in self.name, "name", "a folder name (no '/')",
+                 self.name)
+
+
+def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[SweepConfig,
+                                                                                     Space, dict]:
+    """The sweep config of TOML file ``path`` with ``KEY=VALUE`` overrides.
+
+    Returns:
+      (config, space, resolved dict); the ``[space]`` tables become the ``Space``.
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        _require(path.is_file(), "CONFIG", "an existing TOML file", str(path))
+        try:
+            values = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"config file {str(path)!r}: not valid TOML ({e}).") from e
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        _require(bool(sep), "--set", "KEY=VALUE", override)
+        *tables, leaf = key.strip().split(".")
+        node = values
+        for table in tables:
+            node = node.setdefault(table, {})
+        try:
+            node[leaf] = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            node[leaf] = raw.strip()
+    space_values = values.pop("space", DEFAULT_SPACE)
+    config = config_from_dict(values, SweepConfig)
+    for name in space_values:
+        _require(name in SEARCHABLE, f"space.{name}", f"one of {list(SEARCHABLE)}", name)
+    space = space_from_dict(space_values)
+    resolved = {**json.loads(json.dumps(dataclasses.asdict(config))), "space": space_values}
+    return config, space, resolved
+
+
+def sampler_of(config: SweepConfig) -> Sampler:
+    if config.sampler == "grid":
+        return GridSampler(config.points_per_axis)
+    if config.sampler == "gp":
+        return GPSampler(config.seed, initial=config.population_size)
+    return SAMPLERS[config.sampler](config.seed)
+
+
+def _prepare(runs_dir: str | Path, name: str, resolved: dict, fresh: bool) -> Path:
+    run_dir = Path(runs_dir) / name
+    if fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    saved = run_dir / CONFIG_FILE
+    if saved.exists():
+        difference = first_difference(json.loads(saved.read_text()), resolved)
+        if difference:
+            raise ValueError(
+                f"sweep folder {str(run_dir)!r} holds a sweep with another config (first "
+                f"difference: {difference}); choose another name or start over (--fresh).")
+    else:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(saved, json.dumps(resolved, indent=1))
+    return run_dir
+
+
+def load_sweep_data(config: DataConfig) -> Data:
+    """Flattened, normalized train and dev arrays of the splits ``config`` describes."""
+    splits = load_splits(config)
+    train, dev = splits["train"].data, splits["dev"].data
+    normalizer = fit_normalizer(train.x)
+
+    def flat(x: np.ndarray) -> np.ndarray:
+        return normalize(x, normalizer).reshape(len(x), -1).astype(np.float32)
+
+    return Data(flat(train.x), train.y, flat(dev.x), dev.y)
+
+
+def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
+                 config: SweepConfig, num_classes: int,
+                 on_segment=None) -> list[dict[str, Any]]:
+    """Trains one population: a program per distinct (width, depth, optimizer) bucket.
+
+    Returns:
+      One result per point, in order, as ``TrialStore.finish_population`` takes them.
+    """
+    t = config.train
+    buckets: dict[tuple, list[int]] = {}
+    for i, p in enumerate(points):
+        shape = (int(p.get("width", t.width)), int(p.get("depth", t.depth)),
+                 p.get("optimizer", t.optimizer))
+        buckets.setdefault(shape, []).append(i)
+    results: list[dict[str, Any]] = [{} for _ in points]
+    for (width, depth, optimizer), members in buckets.items():
+        task = MLPTask(data.x_train.shape[1], num_classes, width=width, depth=depth,
+                       optimizer=optimizer)
+        hparams = {name: np.array([points[i][name] for i in members], np.float32)
+                   for name in MEMBER_HPARAMS if name in points[0]}
+        seeds = np.array([config.seed * 1_000_003 + ids[i] for i in members])
+        result = train_population(task, hparams, seeds, data, steps=t.steps,
+                                  batch_size=t.batch_size, rungs=t.rungs,
+                                  keep_fraction=t.keep_fraction, on_segment=on_segment)
+        for j, i in enumerate(members):
+            failed = int(result.failed_at[j])
+            stopped = int(result.stopped_at[j])
+            status = "failed" if failed >= 0 else ("complete" if stopped == t.steps else "stopped")
+            results[i] = {
+                "id": ids[i], "status": status, "dev_error": float(result.dev_error[j]),
+                "dev_loss": float(result.dev_loss[j]), "steps": stopped, "failed_at": failed,
+                "rungs": {step: (float(m["dev_error"][j]), float(m["dev_loss"][j]))
+                          for step, m in result.rungs.items() if np.isfinite(m["dev_error"][j])}}
+    return results
+
+
+def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str | Path = "runs",
+              *, fresh: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Runs or resumes the sweep ``config`` over ``space``; returns and writes its summary.
+
+    Returns:
+      {"run_dir", "trials", "best", "leaderboard", "counts"}: ``best`` and ``leaderboard``
+      (the 10 best) rank trials that ran every step by dev error, then dev loss.
+
+    Raises:
+      ValueError: a bad config or a sweep folder holding another config.
+    """
+    run_dir = _prepare(runs_dir, config.name, resolved, fresh)
+    data = load_sweep_data(config.data)
+    num_classes = int(max(data.y_train.max(), data.y_dev.max())) + 1
+    sampler = sampler_of(config)
+    store = TrialStore(run_dir / STORE_FILE)
+    writer = SummaryWriter(str(run_dir / "tensorboard"))
+    try:
+        for population in range(config.populations):
+            if store.population_status(population) == "complete":
+                continue
+            done = [t for t in store.trials() if t["population"] < population]
+            observed = [(t["hparams"], t["dev_error"] if t["dev_error"] is not None
+                         else float("nan")) for t in done]
+            points = sampler.ask(space, config.population_size, len(done), observed)
+            if not points:
+                break  # a grid with nothing left
+            ids = store.start_population(population, points)
+            with tqdm(total=config.train.steps, desc=f"population {population + 1}/"
+                      f"{config.populations}", unit="step", disable=not progress,
+                      leave=False) as bar:
+                results = train_points(points, ids, data, config, num_classes,
+                                       on_segment=lambda end: bar.update(end - bar.n))
+            store.finish_population(results)
+            for point, result in zip(points, results, strict=True):
+                _log_hparams(writer, point, result)
+        trials = store.trials()
+    finally:
+        store.close()
+        writer.close()
+    summary = summarize(trials)
+    summary["run_dir"] = str(run_dir)
+    write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
+    return summary
+
+
+def _log_hparams(writer: SummaryWriter, point: dict, result: dict) -> None:
+    metrics = {"hparam/dev_error": result["dev_error"], "hparam/dev_loss": result["dev_loss"]}
+    writer.add_hparams({k: v for k, v in point.items()},
+                       {k: (v if np.isfinite(v) else float("nan")) for k, v in metrics.items()},
+                       name=f"trial_{result['id']:05d}")
+
+
+def summarize(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by status, the best complete trial and the top 10 (dev error, then dev loss)."""
+    finished = [t for t in trials if t["status"] == "complete"]
+    ranked = sorted(finished, key=lambda t: (t["dev_error"], t["dev_loss"], t["id"]))
+    counts = {s: sum(t["status"] == s for t in trials)
+              for s in ("complete", "stopped", "failed", "running")}
+    slim = [{k: t[k] for k in ("id", "population", "hparams", "dev_error", "dev_loss")}
+            for t in ranked[:10]]
+    return {"trials": len(trials), "counts": counts, "best": slim[0] if slim else None,
+            "leaderboard": slim}

@@ -1,0 +1,110 @@
+"""The population's model: an MLP classifier whose hyperparameters are traced per member.
+
+Everything a member needs is a pure function of its parameters and a dict of scalar
+hyperparameters, so ``jax.vmap`` over members gives each its own learning rate, momentum,
+weight decay, dropout rate and initialization scale. Width and depth change shapes; they are
+static fields of ``MLPTask`` (one compiled program per distinct shape).
+"""
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import optax
+
+Params = list[tuple[jax.Array, jax.Array]]
+HParams = dict[str, jax.Array]  # scalars per member (arrays of shape (K,) for a population)
+
+# Traced per member, with the value a point without them takes.
+MEMBER_HPARAMS = {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0,
+                  "dropout": 0.0, "init_scale": 1.0}
+SHAPE_HPARAMS = ("width", "depth")  # change shapes: a population is bucketed by these
+OPTIMIZERS = ("sgd", "adam")
+
+
+def _optimizer(name: str):
+    """``inject_hyperparams`` factory of ``name``: the hyperparameters live in the state."""
+
+    def sgd(learning_rate, momentum, weight_decay):
+        return optax.chain(optax.add_decayed_weights(weight_decay),
+                           optax.sgd(learning_rate, momentum))
+
+    def adam(learning_rate, momentum, weight_decay):
+        return optax.adamw(learning_rate, b1=momentum, weight_decay=weight_decay)
+
+    return optax.inject_hyperparams({"sgd": sgd, "adam": adam}[name])
+
+
+@dataclass(frozen=True)
+class MLPTask:
+    """Softmax classification with an MLP of ``depth`` hidden layers of ``width`` ReLU units.
+
+    Attributes:
+      num_inputs: features per example (inputs are flattened).
+      num_classes: output logits.
+      width, depth: hidden layer width and count.
+      optimizer: "sgd" (momentum, coupled weight decay) or "adam" (b1 = momentum, AdamW decay).
+    """
+
+    num_inputs: int
+    num_classes: int
+    width: int = 64
+    depth: int = 2
+    optimizer: str = "sgd"
+
+    def __post_init__(self):
+        for name in ("num_inputs", "num_classes", "width", "depth"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected a positive integer, found {value!r}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, found {self.optimizer!r}.")
+
+    @property
+    def widths(self) -> list[int]:
+        return [self.num_inputs, *[self.width] * self.depth, self.num_classes]
+
+    @property
+    def num_params(self) -> int:
+        w = self.widths
+        return sum(a * b + b for a, b in itertools.pairwise(w))
+
+    def init(self, key: jax.Array, hp: HParams) -> Params:
+        """He-normal weights times ``hp["init_scale"]``, zero biases."""
+        w = self.widths
+        keys = jax.random.split(key, len(w) - 1)
+        return [(jax.random.normal(k, (a, b)) * hp["init_scale"] * math.sqrt(2.0 / a),
+                 jnp.zeros(b)) for k, a, b in zip(keys, w[:-1], w[1:], strict=True)]
+
+    def apply(self, params: Params, x: jax.Array, key: jax.Array | None = None,
+              dropout: jax.Array | float = 0.0) -> jax.Array:
+        """Logits (b, num_classes) of x (b, ...); inverted dropout on hidden units with a key."""
+        h = x.reshape(x.shape[0], -1)
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+                if key is not None:
+                    keep = jax.random.bernoulli(jax.random.fold_in(key, i), 1 - dropout, h.shape)
+                    h = jnp.where(keep, h / (1 - dropout), 0.0)
+        return h
+
+    def loss(self, params: Params, x: jax.Array, y: jax.Array, key: jax.Array | None,
+             hp: HParams) -> jax.Array:
+        """Mean softmax cross-entropy on (x, y int (b,)); dropout ``hp["dropout"]`` with a key."""
+        logits = self.apply(params, x, key, hp["dropout"])
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+    def evaluate(self, params: Params, x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """(error rate, mean cross-entropy) on (x, y), without dropout."""
+        logits = self.apply(params, x)
+        loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        return jnp.mean(jnp.argmax(logits, -1) != y), loss
+
+    def tx(self, hp: HParams) -> optax.GradientTransformation:
+        """The member's optimizer with its hyperparameters injected (traced scalars)."""
+        return _optimizer(self.optimizer)(learning_rate=hp["learning_rate"],
+                                          momentum=hp["momentum"],
+                                          weight_decay=hp["weight_decay"])

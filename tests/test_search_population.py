@@ -1,0 +1,147 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from jaxdiag.search import Data, MLPTask, members_per_chunk, train_population
+
+TASK = MLPTask(8, 3, width=16, depth=2)
+STEPS, BATCH = 40, 16
+
+
+def make_data(seed: int = 0) -> Data:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(400, 8)).astype(np.float32)
+    y = np.argmax(x @ rng.normal(size=(8, 3)), axis=1)
+    return Data(x[:300], y[:300], x[300:], y[300:])
+
+
+DATA = make_data()
+HPARAMS = {"learning_rate": np.array([0.3, 0.1, 0.03, 0.01, 0.2, 0.05]),
+           "momentum": np.array([0.9, 0.5, 0.0, 0.9, 0.8, 0.7]),
+           "dropout": np.array([0.0, 0.1, 0.2, 0.0, 0.3, 0.0]),
+           "weight_decay": np.array([0.0, 1e-3, 0.0, 1e-4, 0.0, 0.0]),
+           "init_scale": np.array([1.0, 0.5, 2.0, 1.0, 1.0, 1.5])}
+SEEDS = np.arange(6) + 10
+
+
+def train(hparams=HPARAMS, seeds=SEEDS, steps=STEPS, **kwargs):
+    return train_population(TASK, hparams, seeds, DATA, steps=steps, batch_size=BATCH, **kwargs)
+
+
+def test_members_train_alone_as_they_do_together():
+    together = train()
+    assert together.members_per_chunk == 6
+    assert np.all(np.isfinite(together.train_loss))
+    assert np.all(together.train_loss[:, -5:].mean(1) < together.train_loss[:, :5].mean(1))
+    for i in (0, 4):
+        alone = train({k: v[i:i + 1] for k, v in HPARAMS.items()}, SEEDS[i:i + 1], chunk=1)
+        np.testing.assert_allclose(alone.train_loss[0], together.train_loss[i], rtol=2e-5)
+        np.testing.assert_allclose(alone.dev_error[0], together.dev_error[i])
+
+
+def test_a_member_matches_a_plain_optax_loop():
+    """The population's member 1 against an independent single-model training loop."""
+    import jax
+    import optax
+
+    i = 1
+    hp = {k: np.float32(v[i]) for k, v in HPARAMS.items()}
+    hp["dropout"] = np.float32(0.0)
+    key = jax.random.key(SEEDS[i])
+    params = TASK.init(jax.random.fold_in(key, 0), hp)
+    tx = optax.chain(optax.add_decayed_weights(hp["weight_decay"]),
+                     optax.sgd(hp["learning_rate"], hp["momentum"]))
+    state = tx.init(params)
+    losses = []
+    for t in range(STEPS):
+        batch = jax.random.randint(jax.random.fold_in(jax.random.fold_in(key, 1), t), (BATCH,),
+                                   0, len(DATA.x_train))
+        logits_loss = lambda p, b=batch: optax.softmax_cross_entropy_with_integer_labels(  # noqa: E731
+            TASK.apply(p, DATA.x_train[b]), DATA.y_train[b]).mean()
+        loss, grads = jax.value_and_grad(logits_loss)(params)
+        updates, state = tx.update(grads, state, params)
+        params = optax.apply_updates(params, updates)
+        losses.append(float(loss))
+    hparams = {k: v[i:i + 1] for k, v in HPARAMS.items()} | {"dropout": np.zeros(1)}
+    member = train(hparams, SEEDS[i:i + 1])
+    np.testing.assert_allclose(member.train_loss[0], losses, rtol=1e-4)
+
+
+def test_a_diverging_member_is_frozen_and_the_others_are_bit_identical():
+    exploding = {k: v.copy() for k, v in HPARAMS.items()}
+    exploding["learning_rate"][2] = 1e6
+    bad, good = train(exploding), train()
+    assert bad.failed_at[2] >= 0 and np.all(np.delete(bad.failed_at, 2) == -1)
+    assert np.isnan(bad.train_loss[2, bad.failed_at[2]:]).all()
+    assert np.isnan(bad.dev_error[2])
+    others = np.arange(6) != 2
+    np.testing.assert_array_equal(bad.train_loss[others], good.train_loss[others])
+    np.testing.assert_array_equal(bad.dev_error[others], good.dev_error[others])
+
+
+def test_halving_keeps_the_best_and_compaction_changes_no_number():
+    full = train(rungs=(10, 20), keep_fraction=1.0, steps=30)
+    halved = train(rungs=(10, 20), keep_fraction=0.5, steps=30)
+    at_10 = full.rungs[10]
+    order = np.lexsort((at_10["dev_loss"], at_10["dev_error"]))
+    first = set(order[:3])
+    assert set(np.flatnonzero(halved.stopped_at > 10)) == first
+    at_20 = full.rungs[20]
+    kept = sorted(first, key=lambda i: (at_20["dev_error"][i], at_20["dev_loss"][i], i))[:2]
+    assert set(np.flatnonzero(halved.stopped_at == 30)) == set(kept)
+    for i in kept:  # survivors computed in a smaller population give the same numbers
+        np.testing.assert_allclose(halved.train_loss[i], full.train_loss[i], rtol=2e-5)
+    stopped = np.flatnonzero(halved.stopped_at == 10)
+    assert np.isnan(halved.train_loss[stopped, 10:]).all()
+    np.testing.assert_allclose(halved.dev_error[stopped], at_10["dev_error"][stopped])
+
+
+def test_bad_hyperparameters_are_errors_naming_them():
+    with pytest.raises(ValueError, match=r"hparams\['learning_rate'\]: expected values > 0, "
+                                         r"found -0.1 \(member 1\)"):
+        train({"learning_rate": np.array([0.1, -0.1])}, np.arange(2))
+    with pytest.raises(ValueError, match=r"hparams\['dropout'\]: expected values in \[0, 1\)"):
+        train({"learning_rate": np.ones(2), "dropout": np.array([0.0, 1.0])}, np.arange(2))
+    with pytest.raises(ValueError, match=r"hparams: expected names among .* found 'lr'"):
+        train({"lr": np.ones(2)}, np.arange(2))
+    with pytest.raises(ValueError, match=r"rungs: expected increasing steps in \(0, 40\)"):
+        train(rungs=(20, 10))
+    with pytest.raises(ValueError, match=r"seeds: expected a non-empty 1-D integer array"):
+        train(seeds=np.array([0.5] * 6))
+
+
+def test_chunk_rule_vmaps_small_models_and_not_big_ones():
+    tiny, small = MLPTask(16, 4, width=16), MLPTask(16, 4, width=512, depth=3)
+    assert members_per_chunk(tiny, 32, 256, "cpu") > 64
+    assert members_per_chunk(small, 128, 256, "cpu") == 1
+    assert members_per_chunk(small, 128, 256, "gpu") == 256
+
+
+SHARDED = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+import jax
+from test_search_population import train
+assert len(jax.local_devices()) == 4
+result = train(rungs=(20,), keep_fraction=0.5)
+json.dump({{"loss": result.train_loss.tolist(), "error": result.dev_error.tolist(),
+           "stopped": result.stopped_at.tolist()}}, sys.stdout)
+"""
+
+
+def test_four_cpu_devices_give_the_results_of_one():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+               JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, "-c", SHARDED.format(tests=os.path.dirname(__file__))],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    sharded = json.loads(out.stdout)
+    single = train(rungs=(20,), keep_fraction=0.5)  # 6 members: padded to 8 over 4 devices
+    np.testing.assert_array_equal(sharded["stopped"], single.stopped_at)
+    np.testing.assert_allclose(np.array(sharded["loss"], float), single.train_loss, rtol=2e-5)
+    np.testing.assert_allclose(np.array(sharded["error"], float), single.dev_error)
