@@ -33,11 +33,27 @@ def build_parser() -> argparse.ArgumentParser:
                      help="delete the run folder of the same name and start over")
     run.add_argument("--json", action="store_true", help="print report.json to stdout")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sweep = commands.add_parser(
+        "sweep", help="hyperparameter search: populations of models trained at once",
+        description="Runs (or resumes) a sweep: populations of MLPs on the sweep's data, each "
+                    "population trained in one compiled program, trials stored in "
+                    "runs/<name>/trials.sqlite. Running the same config again resumes.")
+    sweep.add_argument("config", nargs="?", metavar="CONFIG",
+                       help="sweep TOML file (defaults when omitted)")
+    sweep.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                       dest="overrides", help="override a key, e.g. --set sampler=\"gp\"")
+    sweep.add_argument("--runs-dir", default="runs", help="parent folder of runs (default: runs)")
+    sweep.add_argument("--fresh", action="store_true", help="delete the sweep folder first")
+    sweep.add_argument("--json", action="store_true",
+                       help="print the summary (best trial, leaderboard) as JSON")
+    sweep.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sweep":
+        return _sweep(args)
     # Heavy imports after parsing, so --help answers at once.
     from absl import logging as absl_logging
 
@@ -58,6 +74,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(format_summary(report, REPORT_FILE))
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from jaxdiag.search import load_sweep_config, run_sweep
+
+    try:
+        config, space, resolved = load_sweep_config(args.config, args.overrides)
+        summary = run_sweep(config, space, resolved, args.runs_dir, fresh=args.fresh,
+                            progress=not args.no_progress)
+    except ValueError as e:
+        print(f"jaxdiag: error: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=1) if args.json else format_sweep(summary))
+    return 0
+
+
+def format_sweep(summary: dict) -> str:
+    """The leaderboard of a sweep summary as a table."""
+    counts = summary["counts"]
+    lines = [f"sweep {summary['run_dir']}: {summary['trials']} trials ("
+             + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ")", ""]
+    board = summary["leaderboard"]
+    if not board:
+        return "\n".join([*lines, "no trial ran every step"])
+    names = list(board[0]["hparams"])
+    lines.append(f"{'rank':>4} {'trial':>6} {'dev error':>10} {'dev loss':>9}  "
+                 + "  ".join(f"{n:>13}" for n in names))
+    for rank, t in enumerate(board, 1):
+        values = "  ".join(f"{v:>13.4g}" if isinstance(v, float) else f"{v!s:>13}"
+                           for v in t["hparams"].values())
+        lines.append(f"{rank:>4} {t['id']:>6} {t['dev_error']:>10.2%} {t['dev_loss']:>9.4f}  "
+                     + values)
+    return "\n".join(lines)
 
 
 def format_summary(report: dict, report_file: str) -> str:

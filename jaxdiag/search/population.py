@@ -12,7 +12,6 @@ member trains the same way alone, in any population, on any number of devices.
 """
 
 import itertools
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -229,7 +228,7 @@ def train_population(
         raise ValueError(f"keep_fraction: expected a value in (0, 1], found {keep_fraction}.")
     devices = devices or jax.local_devices()
     k = len(seeds)
-    per_device = math.ceil(k / len(devices))
+    per_device = padded_size(k, len(devices)) // len(devices)
     chunk = chunk or members_per_chunk(task, batch_size, per_device, devices[0].platform)
     compiled = _compiled(task, batch_size, chunk, tuple(devices))
     data = Data(*(jnp.asarray(a) for a in data))
@@ -272,9 +271,21 @@ def train_population(
                             dev_loss, chunk)
 
 
-def _padded(index: np.ndarray, multiple: int) -> np.ndarray:
-    """``index`` padded with copies of its first entry to a multiple of ``multiple``."""
-    pad = -len(index) % multiple
+def padded_size(k: int, devices: int) -> int:
+    """The member count a population of ``k`` is computed at: per device, a power of two up
+    to 8, then n * 2^m with 4 <= n < 8 (at most 25% padding), so that populations of many
+    sizes, and the shrinking populations of successive halving, share few compiled programs."""
+    per_device = -(-k // devices)
+    if per_device <= 8:
+        return (1 << (per_device - 1).bit_length()) * devices
+    step = 1 << max(per_device.bit_length() - 3, 0)
+    return -(-per_device // step) * step * devices
+
+
+def _padded(index: np.ndarray, devices: int) -> np.ndarray:
+    """``index`` padded with copies of its first entry to ``padded_size``; padding members
+    are computed and dropped."""
+    pad = padded_size(len(index), devices) - len(index)
     return np.concatenate([index, np.full(pad, index[0])]) if pad else index
 
 

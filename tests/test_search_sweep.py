@@ -1,0 +1,114 @@
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from jaxdiag.cli import main
+from jaxdiag.search import TrialStore, load_sweep_config
+
+CONFIG = """
+name = "tiny"
+sampler = "gp"
+populations = 3
+population_size = 4
+
+[train]
+steps = 30
+batch_size = 32
+rungs = [10]
+keep_fraction = 0.5
+width = 16
+
+[space.learning_rate]
+type = "log_uniform"
+low = 1e-3
+high = 1.0
+"""
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+def comparable(trials):
+    return [{k: t[k] for k in ("id", "population", "hparams", "status", "dev_error", "steps",
+                               "rungs")} for t in trials]
+
+
+def test_a_sweep_killed_at_a_random_point_resumes_with_nothing_lost_or_repeated(
+        tmp_path, config_file, capsys):
+    reference = tmp_path / "reference"
+    assert main(["sweep", str(config_file), "--runs-dir", str(reference), "--no-progress",
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    expected = TrialStore(reference / "tiny" / "trials.sqlite").trials()
+    assert len(expected) == 12 and summary["trials"] == 12
+    assert {t["status"] for t in expected} <= {"complete", "stopped", "failed"}
+    for population in range(3):  # halving keeps half of the running members
+        members = [t for t in expected if t["population"] == population]
+        running = [t for t in members if t["status"] != "failed"]
+        assert sum(t["status"] == "complete" for t in members) == -(-len(running) // 2)
+    assert summary["best"] == summary["leaderboard"][0]
+    assert summary["best"]["dev_error"] == min(t["dev_error"] for t in expected
+                                               if t["status"] == "complete")
+    sessions = sorted((reference / "tiny" / "tensorboard").glob("trial_*"))
+    assert [p.name for p in sessions] == [f"trial_{i:05d}" for i in range(12)]
+    assert all(list(p.glob("events.out.tfevents.*")) for p in sessions)  # hparams per trial
+
+    killed = tmp_path / "killed"
+    delay = random.uniform(2.0, 20.0)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jaxdiag.cli", "sweep", str(config_file), "--runs-dir",
+         str(killed), "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    time.sleep(delay)
+    process.kill()
+    process.wait()
+    store_path = killed / "tiny" / "trials.sqlite"
+    before = TrialStore(store_path).trials() if store_path.exists() else []
+    assert main(["sweep", str(config_file), "--runs-dir", str(killed), "--no-progress"]) == 0
+    capsys.readouterr()
+    after = TrialStore(store_path).trials()
+    message = f"killed after {delay:.1f} s with {len(before)} trials recorded"
+    assert comparable(after) == comparable(expected), message
+    finished_before = [t for t in comparable(before) if t["status"] != "running"]
+    assert finished_before == comparable(after)[:len(finished_before)], message
+
+
+def test_shapes_are_trained_in_buckets(tmp_path, capsys):
+    args = ["sweep", "--runs-dir", str(tmp_path), "--no-progress", "--json",
+            "--set", "sampler=\"grid\"", "--set", "points_per_axis=2",
+            "--set", "populations=1", "--set", "population_size=4",
+            "--set", "train.steps=20", "--set", "train.width=8",
+            "--set", "space.width={type=\"categorical\", choices=[8, 24]}",
+            "--set", "space.learning_rate={type=\"log_uniform\", low=0.01, high=0.1}"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    trials = TrialStore(tmp_path / "digits-sweep" / "trials.sqlite").trials()
+    assert sorted((t["hparams"]["width"], round(t["hparams"]["learning_rate"], 6))
+                  for t in trials) == [(8, 0.01), (8, 0.1), (24, 0.01), (24, 0.1)]
+    assert all(t["status"] == "complete" and t["steps"] == 20 for t in trials)
+    assert len(summary["leaderboard"]) == 4
+
+
+def test_a_changed_config_is_refused_and_bad_keys_are_named(tmp_path, config_file, capsys):
+    args = ["sweep", str(config_file), "--runs-dir", str(tmp_path), "--no-progress",
+            "--set", "populations=1", "--set", "train.steps=10", "--set", "train.rungs=[]"]
+    assert main(args) == 0
+    assert main([*args, "--set", "seed=1"]) == 2
+    assert "holds a sweep with another config (first difference: seed" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"config key 'space.lr': expected one of"):
+        load_sweep_config(None, ["space.lr.type=\"uniform\""])
+    with pytest.raises(ValueError, match=r"config key 'sampler': expected one of"):
+        load_sweep_config(config_file, ["sampler=\"bayes\""])
+    with pytest.raises(ValueError, match=r"config key 'train.rungs': expected increasing steps"):
+        load_sweep_config(config_file, ["train.rungs=[40]"])
+    with pytest.raises(ValueError, match=r"config key 'train.batchsize': unknown key"):
+        load_sweep_config(config_file, ["train.batchsize=3"])
