@@ -143,6 +143,15 @@ def format_summary(report: dict, report_file: str) -> str:
                  + ("no alerts" if not alerts else f"{len(alerts)} alert(s)"))
     lines += [f"  - {a['kind']} at {a['where']} ({a['value']:.3g}, steps {a['first_step']}-"
               f"{a['last_step']}): {a['cause']}" for a in alerts]
+    search = report.get("search")
+    if search:
+        best = search["best"]
+        lines += ["", f"random search ({search['trials']} MLPs in one population, "
+                  f"{search['steps']} steps): "
+                  + ("no trial finished" if best is None else
+                     f"best dev error {best['dev_error']:.2%} (trial {best['id']}: "
+                     + ", ".join(f"{k} {v:.3g}" for k, v in best["hparams"].items()) + ")"),
+                  f"  trials and leaderboard: {search['run_dir']}/ (trials.sqlite, summary.json)"]
     run_dir = report["run_dir"]
     resumed = training["resumed_from"]
     lines += [

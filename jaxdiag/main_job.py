@@ -28,6 +28,7 @@ from jaxdiag.experiment.run_folder import prepare_run_folder, write_atomic
 from jaxdiag.gradcheck import gradcheck
 from jaxdiag.models import build_model, functional
 from jaxdiag.monitor import activation_kinds, nnx_capture
+from jaxdiag.search import SweepConfig, SweepTrainConfig, run_sweep, space_from_dict
 
 REPORT_FILE = "report.json"
 
@@ -114,8 +115,37 @@ def run_main_job(
                     "alerts": _distinct_alerts(result.history["monitor"])},
         "history": result.history,
     }
+    if config.search.trials:
+        report["search"] = random_search(config, run_dir, progress)
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
     return report
+
+
+def random_search(config: RunConfig, run_dir: Path, progress: bool) -> dict:
+    """The optional random search of ``config.search``, as a resumable sweep in
+    ``run_dir/search``: one vmap population of MLPs shaped like the baseline (the widest
+    hidden layer, as many layers), learning rate, weight decay and dropout drawn at random.
+
+    Returns:
+      The sweep summary (best trial, leaderboard) and the space searched.
+    """
+    adam = config.optimizer.name in ("adam", "adamw")
+    low, high = (1e-4, 1e-1) if adam else (1e-3, 1.0)
+    space_values = {
+        "learning_rate": {"type": "log_uniform", "low": low, "high": high},
+        "weight_decay": {"type": "log_uniform", "low": 1e-6, "high": 1e-2},
+        "dropout": {"type": "uniform", "low": 0.0, "high": 0.5},
+    }
+    sweep = SweepConfig(
+        name="search", sampler="random", seed=config.train.seed, populations=1,
+        population_size=config.search.trials, data=config.data,
+        train=SweepTrainConfig(steps=config.search.steps, batch_size=config.train.batch_size,
+                               width=max(config.model.hidden), depth=len(config.model.hidden),
+                               optimizer="adam" if adam else "sgd"))
+    resolved = {**config_to_dict(sweep), "space": space_values}
+    summary = run_sweep(sweep, space_from_dict(space_values), resolved, run_dir,
+                        progress=progress)
+    return {"space": space_values, "steps": config.search.steps, **summary}
 
 
 def _distinct_alerts(monitor_history: list[dict]) -> list[dict]:

@@ -15,8 +15,14 @@ FAST = ["--set", "train.steps=400", "--set", "train.eval_every=200",
 
 
 def test_run_json_on_the_built_in_data(tmp_path, capsys):
-    assert main(["run", "--json", "--runs-dir", str(tmp_path), *FAST]) == 0
+    assert main(["run", "--json", "--runs-dir", str(tmp_path), *FAST,
+                 "--set", "search.trials=4", "--set", "search.steps=60"]) == 0
     report = json.loads(capsys.readouterr().out)
+    search = report["search"]
+    assert search["trials"] == 4 and search["counts"]["complete"] + search["counts"]["failed"] == 4
+    assert search["space"]["learning_rate"] == {"type": "log_uniform", "low": 1e-4, "high": 0.1}
+    assert 1e-4 <= search["best"]["hparams"]["learning_rate"] <= 0.1
+    assert (tmp_path / "digits-mlp" / "search" / "trials.sqlite").is_file()
     splits = report["splits"]
     assert list(splits) == ["train", "train_dev", "dev", "test", "test_source"]
     assert splits["test"]["domain"] == "target" and splits["test_source"]["domain"] == "source"

@@ -112,6 +112,20 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
+class SearchConfig:
+    """An optional random search after the baseline: ``trials`` MLPs trained as one vmap
+    population for ``steps`` steps (0 trials: no search). The space is the learning rate,
+    weight decay and dropout around the baseline's optimizer."""
+
+    trials: int = 0
+    steps: int = 500
+
+    def __post_init__(self):
+        _require(self.trials >= 0, "search.trials", "an integer >= 0", self.trials)
+        _require(self.steps > 0, "search.steps", "a positive integer", self.steps)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole run. human_error is the Bayes-error proxy of the bias/variance analysis."""
 
@@ -121,6 +135,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
 
     def __post_init__(self):
         _require(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",

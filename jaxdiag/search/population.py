@@ -3,7 +3,7 @@
 Each member is an ``MLPTask`` with its own hyperparameters and seed. A segment of training
 is one ``jax.jit`` of ``lax.map`` over members (``vmap`` over chunks of ``members_per_chunk``)
 of a ``lax.scan`` over steps; the member axis is split over all local devices with
-``jax.shard_map``. A member whose loss or parameters turn NaN/Inf is frozen from that step
+``jax.shard_map``. A member whose loss turns NaN/Inf is frozen from that step
 on and reported as failed; the others never see it. Successive halving stops the worst
 members at rungs and compacts the population, so only survivors are computed.
 
@@ -51,7 +51,7 @@ class PopulationResult:
     Attributes:
       train_loss: float32 (K, steps): each step's minibatch loss; NaN where the member was
         failed or stopped.
-      failed_at: int (K,): first non-finite step, -1 for members that never failed.
+      failed_at: int (K,): first step with a non-finite loss, -1 for members that never failed.
       stopped_at: int (K,): the rung step where halving stopped the member; ``steps`` for
         members that ran to the end (and for failed ones: see ``failed_at``).
       rungs: {step: {"dev_error": (K,), "dev_loss": (K,)}} at each rung and at the end,
@@ -73,12 +73,14 @@ def members_per_chunk(task: MLPTask, batch_size: int, members: int,
                       platform: str | None = None) -> int:
     """How many members to vmap at once: all on accelerators; on CPU, as many as keep one
     chunk's training step near ``CPU_FLOPS_PER_CHUNK`` (a model that fills the CPU alone is
-    run one member at a time, where vmap would only add copies)."""
+    run one member at a time, where vmap would only add copies), in equal chunks."""
     platform = platform or jax.default_backend()
+    members = max(members, 1)
     if platform != "cpu":
-        return max(members, 1)
+        return members
     flops = 6 * batch_size * task.num_params  # forward and backward of one member's step
-    return int(np.clip(round(CPU_FLOPS_PER_CHUNK / flops), 1, max(members, 1)))
+    most = int(np.clip(round(CPU_FLOPS_PER_CHUNK / flops), 1, members))
+    return -(-members // -(-members // most))  # equal chunks: no remainder program
 
 
 def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray) -> dict[str, np.ndarray]:
@@ -108,7 +110,8 @@ def _member_functions(task: MLPTask, batch_size: int):
         return MemberState(params, task.tx(hp).init(params), jnp.array(True), jnp.array(-1))
 
     def train(state: MemberState, hp: HParams, seed: jax.Array, data: Data, start: jax.Array,
-              num_steps: int, dropout: bool) -> tuple[MemberState, jax.Array]:
+              num_steps: int, dropout: bool) -> tuple[MemberState, jax.Array, tuple]:
+        """``num_steps`` steps from step ``start``; the losses; the dev (error, loss) after."""
         tx = task.tx(hp)
         key = jax.random.key(seed)
         n = data.x_train.shape[0]
@@ -124,20 +127,20 @@ def _member_functions(task: MLPTask, batch_size: int):
                 state.params, data.x_train[batch], data.y_train[batch], dropout_key, hp)
             updates, opt_state = tx.update(grads, state.opt_state, state.params)
             params = jax.tree_util.tree_map(jnp.add, state.params, updates)
-            total = sum(jnp.sum(u) for u in jax.tree_util.tree_leaves(updates))
-            ok = state.alive & jnp.isfinite(loss) & jnp.isfinite(total)
+            # The loss is the check: a non-finite update shows in the next step's loss, and
+            # one more reduction per leaf would cost as much as the step on a small model.
+            ok = state.alive & jnp.isfinite(loss)
             keep = partial(jax.tree_util.tree_map, lambda new, old: jnp.where(ok, new, old))
             failed_at = jnp.where(state.alive & ~ok, t, state.failed_at)
             return (MemberState(keep(params, state.params), keep(opt_state, state.opt_state),
                                 ok, failed_at), jnp.where(ok, loss, jnp.nan))
 
-        return jax.lax.scan(step, state, (steps, batches))
-
-    def evaluate(state: MemberState, data: Data) -> tuple[jax.Array, jax.Array]:
+        state, losses = jax.lax.scan(step, state, (steps, batches))
         error, loss = task.evaluate(state.params, data.x_dev, data.y_dev)
-        return jnp.where(state.alive, error, jnp.nan), jnp.where(state.alive, loss, jnp.nan)
+        dev = jnp.where(state.alive, error, jnp.nan), jnp.where(state.alive, loss, jnp.nan)
+        return state, losses, dev
 
-    return init, train, evaluate
+    return init, train
 
 
 @lru_cache(maxsize=32)
@@ -150,15 +153,14 @@ class _Compiled:
     """The jitted, chunked and sharded programs of one task; one compile per member count."""
 
     def __init__(self, task: MLPTask, batch_size: int, chunk: int, devices: list):
-        init, train, evaluate = _member_functions(task, batch_size)
+        init, train = _member_functions(task, batch_size)
         self.devices = devices
         mesh = Mesh(np.array(devices), ("members",))
         members, replicated = PartitionSpec("members"), PartitionSpec()
 
-        def over_members(f: Callable, extra_specs: tuple, chunked: bool = True) -> Callable:
+        def over_members(f: Callable, extra_specs: tuple) -> Callable:
             def local(member_args, *extra):
-                return jax.lax.map(lambda a: f(*a, *extra), member_args,
-                                   batch_size=chunk if chunked else None)
+                return jax.lax.map(lambda a: f(*a, *extra), member_args, batch_size=chunk)
 
             if len(devices) == 1:
                 return local
@@ -174,8 +176,6 @@ class _Compiled:
             return f((states, hp, seeds), data, start)
 
         self.train = train_all
-        self.evaluate = jax.jit(lambda states, data: over_members(
-            evaluate, (replicated,), chunked=False)((states,), data))
 
 
 def train_population(
@@ -247,9 +247,9 @@ def train_population(
         member_seeds = jnp.asarray(seeds[index].astype(np.uint32))
         if states is None:
             states = compiled.init(member_seeds, member_hp)
-        states, losses = compiled.train(states, member_hp, member_seeds, data, end - start,
-                                        dropout, jnp.asarray(start))
-        error, loss = (np.asarray(v)[:len(running)] for v in compiled.evaluate(states, data))
+        states, losses, dev = compiled.train(states, member_hp, member_seeds, data,
+                                             end - start, dropout, jnp.asarray(start))
+        error, loss = (np.asarray(v)[:len(running)] for v in dev)
         train_loss[running, start:end] = np.asarray(losses)[:len(running)]
         failed_at[running] = np.asarray(states.failed_at)[:len(running)]
         rung_metrics[end] = {"dev_error": _scatter(k, running, error),

@@ -1,0 +1,153 @@
+"""Population training against K sequential runs and against Optuna, same MLP task.
+
+    python benchmarks/population.py                 # tiny and small MLP, K = 8, 64, 256
+    python benchmarks/population.py --ks 8 64 --optuna-max-k 64
+
+The task: softmax classification of 16-feature synthetic data (4 classes from a random
+linear teacher), SGD with momentum 0.9, 200 steps, learning rate log-uniform in [1e-3, 1].
+  tiny:  16 inputs, 2 x 16 hidden, batch 32.   small: 16 inputs, 2 x 64 hidden, batch 128.
+Peers, all on the same data, model and batches:
+  (a) sequential: one jitted ``lax.scan`` of the 200 steps with the learning rate as a traced
+      argument, compiled once and called K times (the best a careful user does by hand);
+  (b) Optuna (TPE): K trials whose objective builds and jits its own training, as usual;
+  (c) jaxdiag.search.train_population: the K members in one compiled program.
+Run times are warm (median of --repeats); compile time is the first call minus a warm one.
+Optuna's wall time includes its compiles, which is how it runs; (c)/(b) compares it with
+jaxdiag's first call, compile included.
+"""
+
+import argparse
+import statistics
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxdiag.search import Data, MLPTask, train_population
+
+STEPS = 200
+SIZES = {"tiny": (16, 32), "small": (64, 128)}  # hidden width, batch size
+
+
+def make_data(seed: int = 0) -> Data:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(5000, 16)).astype(np.float32)
+    y = np.argmax(x @ rng.normal(size=(16, 4)), axis=1)
+    return Data(x[:4000], y[:4000], x[4000:], y[4000:])
+
+
+def sequential_trainer(task: MLPTask, data: Data, batch_size: int):
+    """(a): one member's whole training as a jitted scan; learning rate and seed traced."""
+    x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    hp = {"init_scale": 1.0}
+
+    @jax.jit
+    def train(learning_rate, seed):
+        key = jax.random.key(seed)
+        params = task.init(jax.random.fold_in(key, 0), hp)
+        tx = optax.sgd(learning_rate, 0.9)
+        batches = jax.vmap(lambda t: jax.random.randint(
+            jax.random.fold_in(jax.random.fold_in(key, 1), t), (batch_size,), 0, len(x)))(
+            jnp.arange(STEPS))
+
+        def step(carry, batch):
+            params, state = carry
+
+            def loss_fn(p):
+                logits = task.apply(p, x[batch])
+                return optax.softmax_cross_entropy_with_integer_labels(logits, y[batch]).mean()
+
+            loss, grads = jax.value_and_grad(loss_fn)(params)
+            updates, state = tx.update(grads, state, params)
+            return (optax.apply_updates(params, updates), state), loss
+
+        return jax.lax.scan(step, (params, tx.init(params)), batches)[1]
+
+    return train
+
+
+def timed(f) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = jax.block_until_ready(f())
+    return time.perf_counter() - start, out
+
+
+def run_sequential(train, lrs, seeds) -> list:
+    return [train(jnp.float32(lr), jnp.uint32(s)) for lr, s in zip(lrs, seeds, strict=True)]
+
+
+def run_optuna(task: MLPTask, data: Data, batch_size: int, k: int) -> float:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def objective(trial):
+        learning_rate = trial.suggest_float("learning_rate", 1e-3, 1.0, log=True)
+        train = sequential_trainer(task, data, batch_size)  # a fresh jit per trial, as usual
+        return float(train(jnp.float32(learning_rate), jnp.uint32(trial.number))[-1])
+
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=k)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ks", type=int, nargs="+", default=[8, 64, 256])
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--optuna-max-k", type=int, default=64,
+                        help="run Optuna only up to this K (it compiles every trial)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    data = make_data()
+    print(f"jax {jax.__version__} on {jax.default_backend()} "
+          f"({len(jax.local_devices())} device(s)), {STEPS} steps; times in seconds")
+    print("size | K | members/chunk | (a) sequential | (a) compile | (b) optuna, compiles incl."
+          " | (c) jaxdiag | (c) compile | (c) member-steps/s | (c) vs (a) | (c) vs (b)")
+    print(" | ".join(["---"] * 11))
+    try:
+        import optuna  # noqa: F401
+        have_optuna = True
+    except ImportError:
+        have_optuna = False
+        print("optuna is not installed: column (b) is skipped (pip install optuna)")
+    for size in args.sizes:
+        width, batch = SIZES[size]
+        task = MLPTask(16, 4, width=width, depth=2)
+        train = sequential_trainer(task, data, batch)
+        for k in args.ks:
+            optuna_k = have_optuna and k <= args.optuna_max_k
+            print(measure(task, train, data, batch, k, args.repeats, optuna_k, size), flush=True)
+
+
+def measure(task: MLPTask, train, data: Data, batch: int, k: int, repeats: int,
+            with_optuna: bool, size: str) -> str:
+    """One row of the table: (a), (b) and (c) for K members."""
+    lrs = np.exp(np.random.default_rng(k).uniform(np.log(1e-3), 0.0, k)).astype(np.float32)
+    seeds = np.arange(k)
+
+    def one_run():
+        return train(jnp.float32(0.1), jnp.uint32(0))
+
+    def population():
+        return train_population(task, {"learning_rate": lrs, "momentum": 0.9}, seeds, data,
+                                steps=STEPS, batch_size=batch)
+
+    first, _ = timed(one_run)
+    one = statistics.median(timed(one_run)[0] for _ in range(repeats))
+    sequential = statistics.median(timed(lambda: run_sequential(train, lrs, seeds))[0]
+                                   for _ in range(repeats))
+    cold, result = timed(population)
+    warm = statistics.median(timed(population)[0] for _ in range(repeats))
+    optuna_time = run_optuna(task, data, batch, k) if with_optuna else None
+    versus_b = f"{optuna_time / cold:.1f}x" if optuna_time else "n/a"
+    return (f"{size} | {k} | {result.members_per_chunk} | {sequential:.3f} | "
+            f"{first - one:.2f} | {optuna_time if optuna_time else float('nan'):.2f} | "
+            f"{warm:.3f} | {cold - warm:.2f} | {k * STEPS / warm:,.0f} | "
+            f"{sequential / warm:.2f}x | {versus_b}")
+
+if __name__ == "__main__":
+    main()
