@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxdiag.search import Data, MLPTask, train_population
+from jaxdiag.search import Data, MLPTask, minibatch_indices, train_population
 
 STEPS = 200
 SIZES = {"tiny": (16, 32), "small": (64, 128)}  # hidden width, batch size
@@ -48,9 +48,7 @@ def sequential_trainer(task: MLPTask, data: Data, batch_size: int):
         key = jax.random.key(seed)
         params = task.init(jax.random.fold_in(key, 0), hp)
         tx = optax.sgd(learning_rate, 0.9)
-        batches = jax.vmap(lambda t: jax.random.randint(
-            jax.random.fold_in(jax.random.fold_in(key, 1), t), (batch_size,), 0, len(x)))(
-            jnp.arange(STEPS))
+        batches = minibatch_indices(seed, jnp.arange(STEPS), batch_size, len(x))
 
         def step(carry, batch):
             params, state = carry

@@ -6,7 +6,13 @@ import sys
 import numpy as np
 import pytest
 
-from jaxdiag.search import Data, MLPTask, members_per_chunk, train_population
+from jaxdiag.search import (
+    Data,
+    MLPTask,
+    members_per_chunk,
+    minibatch_indices,
+    train_population,
+)
 
 TASK = MLPTask(8, 3, width=16, depth=2)
 STEPS, BATCH = 40, 16
@@ -57,9 +63,9 @@ def test_a_member_matches_a_plain_optax_loop():
                      optax.sgd(hp["learning_rate"], hp["momentum"]))
     state = tx.init(params)
     losses = []
-    for t in range(STEPS):
-        batch = jax.random.randint(jax.random.fold_in(jax.random.fold_in(key, 1), t), (BATCH,),
-                                   0, len(DATA.x_train))
+    batches = np.asarray(minibatch_indices(SEEDS[i], np.arange(STEPS), BATCH,
+                                           len(DATA.x_train)))
+    for batch in batches:
         logits_loss = lambda p, b=batch: optax.softmax_cross_entropy_with_integer_labels(  # noqa: E731
             TASK.apply(p, DATA.x_train[b]), DATA.y_train[b]).mean()
         loss, grads = jax.value_and_grad(logits_loss)(params)
@@ -114,9 +120,20 @@ def test_bad_hyperparameters_are_errors_naming_them():
         train(seeds=np.array([0.5] * 6))
 
 
+def test_minibatches_are_uniform_and_depend_only_on_seed_and_step():
+    first = np.asarray(minibatch_indices(3, np.arange(100), 64, 300))
+    np.testing.assert_array_equal(np.asarray(minibatch_indices(3, np.arange(50, 60), 64, 300)),
+                                  first[50:60])
+    assert not np.array_equal(np.asarray(minibatch_indices(4, np.arange(100), 64, 300)), first)
+    counts = np.bincount(first.ravel(), minlength=300)  # 6400 draws over 300 examples
+    expected = first.size / 300
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < 400  # 299 degrees of freedom: the 0.999 quantile is about 387
+
+
 def test_chunk_rule_vmaps_small_models_and_not_big_ones():
     tiny, small = MLPTask(16, 4, width=16), MLPTask(16, 4, width=512, depth=3)
-    assert members_per_chunk(tiny, 32, 256, "cpu") > 64
+    assert members_per_chunk(tiny, 32, 256, "cpu") == 64
     assert members_per_chunk(small, 128, 256, "cpu") == 1
     assert members_per_chunk(small, 128, 256, "gpu") == 256
 

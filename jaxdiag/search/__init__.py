@@ -10,6 +10,7 @@ from jaxdiag.search.population import (
     Data,
     PopulationResult,
     members_per_chunk,
+    minibatch_indices,
     train_population,
 )
 from jaxdiag.search.samplers import (
@@ -67,6 +68,7 @@ __all__ = [
     "load_sweep_config",
     "load_sweep_data",
     "members_per_chunk",
+    "minibatch_indices",
     "run_sweep",
     "sobol",
     "space_from_dict",

@@ -25,7 +25,7 @@ from jax.sharding import Mesh, PartitionSpec
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.task import MEMBER_HPARAMS, HParams, MLPTask
 
-CPU_FLOPS_PER_CHUNK = 1.6e7  # vmap members on CPU until a chunk step costs about this (measured)
+CPU_FLOPS_PER_CHUNK = 8e6  # on CPU, vmap members until a chunk's step costs this (measured)
 
 
 class Data(NamedTuple):
@@ -71,16 +71,16 @@ class PopulationResult:
 
 def members_per_chunk(task: MLPTask, batch_size: int, members: int,
                       platform: str | None = None) -> int:
-    """How many members to vmap at once: all on accelerators; on CPU, as many as keep one
-    chunk's training step near ``CPU_FLOPS_PER_CHUNK`` (a model that fills the CPU alone is
-    run one member at a time, where vmap would only add copies), in equal chunks."""
+    """How many members to vmap at once: all on accelerators; on CPU, the largest power of
+    two that keeps one chunk's training step under ``CPU_FLOPS_PER_CHUNK`` (a model that
+    fills the CPU alone runs one member at a time, where vmap would only add copies)."""
     platform = platform or jax.default_backend()
     members = max(members, 1)
     if platform != "cpu":
         return members
     flops = 6 * batch_size * task.num_params  # forward and backward of one member's step
-    most = int(np.clip(round(CPU_FLOPS_PER_CHUNK / flops), 1, members))
-    return -(-members // -(-members // most))  # equal chunks: no remainder program
+    most = max(CPU_FLOPS_PER_CHUNK / flops, 1.0)
+    return min(1 << int(np.log2(most)), members)
 
 
 def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray) -> dict[str, np.ndarray]:
@@ -104,6 +104,31 @@ def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray) -> dict
     return {name: v.astype(np.float32) for name, v in full.items()}
 
 
+def _mix(x: jax.Array) -> jax.Array:
+    """MurmurHash3's 32-bit finalizer: a bijection of uint32 with full avalanche."""
+    x = x ^ (x >> 16)
+    x = x * jnp.uint32(0x85EBCA6B)
+    x = x ^ (x >> 13)
+    x = x * jnp.uint32(0xC2B2AE35)
+    return x ^ (x >> 16)
+
+
+def minibatch_indices(seed: jax.Array, steps: jax.Array, batch_size: int, n: int) -> jax.Array:
+    """int32 (len(steps), batch_size): the examples (drawn with replacement from ``n``) that a
+    member with ``seed`` trains on at each of ``steps``.
+
+    A counter-based hash of (seed, step, position), elementwise: it depends on nothing else, so
+    a member sees the same batches alone, in any population and after a resume; and unlike a
+    ``jax.random`` draw per step under ``vmap`` it costs nothing to compile.
+    """
+    position = jnp.arange(batch_size, dtype=jnp.uint32)
+    step = jnp.asarray(steps).astype(jnp.uint32)[:, None]
+    seed = jnp.asarray(seed).astype(jnp.uint32)
+    h = _mix(_mix(_mix(position + jnp.uint32(0x9E3779B9)) ^ (step * jnp.uint32(0x85EBCA77)))
+             ^ (seed * jnp.uint32(0xC2B2AE3D)))
+    return (h % jnp.uint32(n)).astype(jnp.int32)
+
+
 def _member_functions(task: MLPTask, batch_size: int):
     def init(seed: jax.Array, hp: HParams) -> MemberState:
         params = task.init(jax.random.fold_in(jax.random.key(seed), 0), hp)
@@ -116,9 +141,7 @@ def _member_functions(task: MLPTask, batch_size: int):
         key = jax.random.key(seed)
         n = data.x_train.shape[0]
         steps = start + jnp.arange(num_steps)
-        # All of a segment's minibatches at once: one vectorized draw, not one per step.
-        batches = jax.vmap(lambda t: jax.random.randint(
-            jax.random.fold_in(jax.random.fold_in(key, 1), t), (batch_size,), 0, n))(steps)
+        batches = minibatch_indices(seed, steps, batch_size, n)  # the segment's, at once
 
         def step(state: MemberState, t_batch: tuple[jax.Array, jax.Array]):
             t, batch = t_batch
@@ -154,20 +177,23 @@ class _Compiled:
 
     def __init__(self, task: MLPTask, batch_size: int, chunk: int, devices: list):
         init, train = _member_functions(task, batch_size)
-        self.devices = devices
         mesh = Mesh(np.array(devices), ("members",))
         members, replicated = PartitionSpec("members"), PartitionSpec()
 
         def over_members(f: Callable, extra_specs: tuple) -> Callable:
             def local(member_args, *extra):
-                return jax.lax.map(lambda a: f(*a, *extra), member_args, batch_size=chunk)
+                # batch_size=1 would vmap a batch of one, which XLA runs slower than a plain scan
+                return jax.lax.map(lambda a: f(*a, *extra), member_args,
+                                   batch_size=chunk if chunk > 1 else None)
 
             if len(devices) == 1:
                 return local
             return jax.shard_map(local, mesh=mesh, in_specs=(members, *extra_specs),
                                  out_specs=members)
 
-        self.init = jax.jit(lambda seeds, hp: over_members(init, ())((seeds, hp)))
+        # One member at a time: jax.random under vmap over keys compiles several times slower,
+        # and initialization is cheap to run.
+        self.init = jax.jit(lambda seeds, hp: jax.lax.map(lambda a: init(*a), (seeds, hp)))
 
         @partial(jax.jit, static_argnums=(4, 5))
         def train_all(states, hp, seeds, data, num_steps, dropout, start):
