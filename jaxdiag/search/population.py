@@ -149,14 +149,15 @@ def _member_functions(task: MLPTask, batch_size: int):
             loss, grads = jax.value_and_grad(task.loss)(
                 state.params, data.x_train[batch], data.y_train[batch], dropout_key, hp)
             updates, opt_state = tx.update(grads, state.opt_state, state.params)
-            params = jax.tree_util.tree_map(jnp.add, state.params, updates)
             # The loss is the check: a non-finite update shows in the next step's loss, and
             # one more reduction per leaf would cost as much as the step on a small model.
+            # A failed member's updates are masked out for good, so its parameters stay as
+            # they were; its optimizer state is never used again.
             ok = state.alive & jnp.isfinite(loss)
-            keep = partial(jax.tree_util.tree_map, lambda new, old: jnp.where(ok, new, old))
+            params = jax.tree_util.tree_map(lambda p, u: p + jnp.where(ok, u, 0), state.params,
+                                            updates)
             failed_at = jnp.where(state.alive & ~ok, t, state.failed_at)
-            return (MemberState(keep(params, state.params), keep(opt_state, state.opt_state),
-                                ok, failed_at), jnp.where(ok, loss, jnp.nan))
+            return (MemberState(params, opt_state, ok, failed_at), jnp.where(ok, loss, jnp.nan))
 
         state, losses = jax.lax.scan(step, state, (steps, batches))
         error, loss = task.evaluate(state.params, data.x_dev, data.y_dev)
