@@ -11,13 +11,13 @@ Peers, all on the same data, model and batches:
       argument, compiled once and called K times (the best a careful user does by hand);
   (b) Optuna (TPE): K trials whose objective builds and jits its own training, as usual;
   (c) jaxdiag.search.train_population: the K members in one compiled program.
-Run times are warm (median of --repeats); compile time is the first call minus a warm one.
+Run times are warm, best of --repeats with (a) and (c) interleaved; compile time is the first
+call minus a warm one.
 Optuna's wall time includes its compiles, which is how it runs; (c)/(b) compares it with
 jaxdiag's first call, compile included.
 """
 
 import argparse
-import statistics
 import time
 
 import jax
@@ -135,11 +135,13 @@ def measure(task: MLPTask, train, data: Data, batch: int, k: int, repeats: int,
                                 steps=STEPS, batch_size=batch)
 
     first, _ = timed(one_run)
-    one = statistics.median(timed(one_run)[0] for _ in range(repeats))
-    sequential = statistics.median(timed(lambda: run_sequential(train, lrs, seeds))[0]
-                                   for _ in range(repeats))
+    one = min(timed(one_run)[0] for _ in range(repeats))
     cold, result = timed(population)
-    warm = statistics.median(timed(population)[0] for _ in range(repeats))
+    sequential_times, population_times = [], []
+    for _ in range(repeats):  # interleaved, so that drift on a shared machine hits both
+        sequential_times.append(timed(lambda: run_sequential(train, lrs, seeds))[0])
+        population_times.append(timed(population)[0])
+    sequential, warm = min(sequential_times), min(population_times)
     optuna_time = run_optuna(task, data, batch, k) if with_optuna else None
     versus_b = f"{optuna_time / cold:.1f}x" if optuna_time else "n/a"
     return (f"{size} | {k} | {result.members_per_chunk} | {sequential:.3f} | "
