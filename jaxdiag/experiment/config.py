@@ -189,15 +189,31 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
     Override values are TOML literals (``train.steps=100``, ``model.hidden=[64, 64]``); a value
     that is not a TOML literal is taken as a string (``data.source=my.csv``).
     """
-    values: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"config file {str(path)!r}: no such file.")
-        try:
-            values = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as e:
-            raise ValueError(f"config file {str(path)!r}: not valid TOML ({e}).") from e
+    values = read_config_file(path) if path is not None else {}
+    return config_from_dict(apply_overrides(values, overrides))
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The nested dict of TOML file ``path``.
+
+    Raises:
+      ValueError: no such file, or not valid TOML.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"config file {str(path)!r}: no such file.")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"config file {str(path)!r}: not valid TOML ({e}).") from e
+
+
+def apply_overrides(values: dict[str, Any], overrides: typing.Sequence[str]) -> dict[str, Any]:
+    """``values`` (nested dicts, changed in place and returned) with ``KEY=VALUE`` overrides.
+
+    Values are TOML literals (``train.steps=100``, ``model.hidden=[64, 64]``,
+    ``space.lr={type="uniform", low=0, high=1}``); anything else is taken as a string.
+    """
     for override in overrides:
         key, sep, raw = override.partition("=")
         _require(bool(sep) and bool(key.strip()), "--set", "KEY=VALUE", override)
@@ -207,7 +223,7 @@ def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] 
             node = node.setdefault(table, {})
             _require(isinstance(node, dict), key, "a key inside a table", override)
         node[leaf] = _parse_literal(raw.strip())
-    return config_from_dict(values)
+    return values
 
 
 def _parse_literal(raw: str) -> Any:

@@ -9,7 +9,6 @@ populations are read back, a population that was running when killed is trained 
 import dataclasses
 import json
 import shutil
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from tqdm.auto import tqdm
 
 from jaxdiag.data import fit_normalizer, normalize
 from jaxdiag.experiment import DataConfig, config_from_dict, first_difference, load_splits
+from jaxdiag.experiment.config import apply_overrides, read_config_file
 from jaxdiag.experiment.run_folder import write_atomic
 from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
@@ -105,25 +105,7 @@ def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tup
     Returns:
       (config, space, resolved dict); the ``[space]`` tables become the ``Space``.
     """
-    values: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        _require(path.is_file(), "CONFIG", "an existing TOML file", str(path))
-        try:
-            values = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as e:
-            raise ValueError(f"config file {str(path)!r}: not valid TOML ({e}).") from e
-    for override in overrides:
-        key, sep, raw = override.partition("=")
-        _require(bool(sep), "--set", "KEY=VALUE", override)
-        *tables, leaf = key.strip().split(".")
-        node = values
-        for table in tables:
-            node = node.setdefault(table, {})
-        try:
-            node[leaf] = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            node[leaf] = raw.strip()
+    values = apply_overrides(read_config_file(path) if path is not None else {}, overrides)
     space_values = values.pop("space", DEFAULT_SPACE)
     config = config_from_dict(values, SweepConfig)
     for name in space_values:
