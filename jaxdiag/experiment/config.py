@@ -15,7 +15,8 @@ from typing import Any
 from jaxdiag.data import DomainShift
 
 
-def _require(ok: bool, key: str, expected: str, found: Any) -> None:
+def require_key(ok: bool, key: str, expected: str, found: Any) -> None:
+    """Raises ``ValueError("config key 'key': expected ..., found ...")`` unless ``ok``."""
     if not ok:
         raise ValueError(f"config key {key!r}: expected {expected}, found {found!r}.")
 
@@ -43,7 +44,7 @@ class DataConfig:
     def __post_init__(self):
         for name in ("target_fraction", "train_dev_fraction"):
             value = getattr(self, name)
-            _require(0 < value < 1, f"data.{name}", "a value in (0, 1)", value)
+            require_key(0 < value < 1, f"data.{name}", "a value in (0, 1)", value)
         try:
             DomainShift(self.blur_sigma, self.contrast, self.noise_std)
         except ValueError as e:  # "blur_sigma: expected ..." -> "config key 'data.blur_sigma': ..."
@@ -60,11 +61,11 @@ class ModelConfig:
     activation: str = "relu"
 
     def __post_init__(self):
-        _require(self.name in ("mlp", "cnn"), "model.name", "'mlp' or 'cnn'", self.name)
-        _require(all(h > 0 for h in self.hidden), "model.hidden", "positive widths", self.hidden)
+        require_key(self.name in ("mlp", "cnn"), "model.name", "'mlp' or 'cnn'", self.name)
+        require_key(all(h > 0 for h in self.hidden), "model.hidden", "positive widths", self.hidden)
         choices = ("relu", "tanh", "sigmoid", "gelu", "elu")
-        _require(self.activation in choices, "model.activation", f"one of {choices}",
-                 self.activation)
+        require_key(self.activation in choices, "model.activation", f"one of {choices}",
+                    self.activation)
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,13 @@ class OptimizerConfig:
 
     def __post_init__(self):
         choices = ("adam", "adamw", "sgd")
-        _require(self.name in choices, "optimizer.name", f"one of {choices}", self.name)
-        _require(self.learning_rate > 0, "optimizer.learning_rate", "a value > 0",
-                 self.learning_rate)
-        _require(self.weight_decay >= 0, "optimizer.weight_decay", "a value >= 0",
-                 self.weight_decay)
-        _require(0 <= self.momentum < 1, "optimizer.momentum", "a value in [0, 1)", self.momentum)
+        require_key(self.name in choices, "optimizer.name", f"one of {choices}", self.name)
+        require_key(self.learning_rate > 0, "optimizer.learning_rate", "a value > 0",
+                    self.learning_rate)
+        require_key(self.weight_decay >= 0, "optimizer.weight_decay", "a value >= 0",
+                    self.weight_decay)
+        require_key(0 <= self.momentum < 1, "optimizer.momentum", "a value in [0, 1)",
+                    self.momentum)
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,11 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("steps", "batch_size", "log_every", "eval_every", "checkpoint_every"):
             value = getattr(self, name)
-            _require(value > 0, f"train.{name}", "a positive integer", value)
+            require_key(value > 0, f"train.{name}", "a positive integer", value)
         for name in ("eval_every", "checkpoint_every"):
             value = getattr(self, name)
-            _require(value % self.log_every == 0, f"train.{name}",
-                     f"a multiple of train.log_every = {self.log_every}", value)
+            require_key(value % self.log_every == 0, f"train.{name}",
+                        f"a multiple of train.log_every = {self.log_every}", value)
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,8 @@ class SearchConfig:
     steps: int = 500
 
     def __post_init__(self):
-        _require(self.trials >= 0, "search.trials", "an integer >= 0", self.trials)
-        _require(self.steps > 0, "search.steps", "a positive integer", self.steps)
+        require_key(self.trials >= 0, "search.trials", "an integer >= 0", self.trials)
+        require_key(self.steps > 0, "search.steps", "a positive integer", self.steps)
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,10 @@ class RunConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
 
     def __post_init__(self):
-        _require(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",
-                 self.human_error)
-        _require(bool(self.name) and "/" not in self.name and self.name not in (".", ".."),
-                 "name", "a folder name (no '/')", self.name)
+        require_key(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",
+                    self.human_error)
+        require_key(bool(self.name) and "/" not in self.name and self.name not in (".", ".."),
+                    "name", "a folder name (no '/')", self.name)
 
 
 def config_from_dict(values: dict[str, Any], cls: type = RunConfig, prefix: str = "") -> Any:
@@ -168,17 +170,18 @@ def _typed(key: str, value: Any, hint: Any) -> Any:
         return config_from_dict(value, hint, key + ".")
     if typing.get_origin(hint) is tuple:
         item = typing.get_args(hint)[0]
-        _require(isinstance(value, list | tuple), key, f"a list of {item.__name__}", value)
+        require_key(isinstance(value, list | tuple), key, f"a list of {item.__name__}", value)
         return tuple(_typed(f"{key}[{i}]", v, item) for i, v in enumerate(value))
     if hint is float:
-        _require(isinstance(value, int | float) and not isinstance(value, bool), key,
-                 "a number", value)
+        require_key(isinstance(value, int | float) and not isinstance(value, bool), key,
+                    "a number", value)
         return float(value)
     if hint is int:
-        _require(isinstance(value, int) and not isinstance(value, bool), key, "an integer", value)
+        require_key(isinstance(value, int) and not isinstance(value, bool), key, "an integer",
+                    value)
         return value
     if hint is str:
-        _require(isinstance(value, str), key, "a string", value)
+        require_key(isinstance(value, str), key, "a string", value)
         return value
     raise TypeError(f"config key {key!r}: unsupported field type {hint}")  # a bug in this module
 
@@ -216,12 +219,12 @@ def apply_overrides(values: dict[str, Any], overrides: typing.Sequence[str]) -> 
     """
     for override in overrides:
         key, sep, raw = override.partition("=")
-        _require(bool(sep) and bool(key.strip()), "--set", "KEY=VALUE", override)
+        require_key(bool(sep) and bool(key.strip()), "--set", "KEY=VALUE", override)
         *tables, leaf = key.strip().split(".")
         node = values
         for table in tables:
             node = node.setdefault(table, {})
-            _require(isinstance(node, dict), key, "a key inside a table", override)
+            require_key(isinstance(node, dict), key, "a key inside a table", override)
         node[leaf] = _parse_literal(raw.strip())
     return values
 

@@ -19,13 +19,13 @@ from tqdm.auto import tqdm
 
 from jaxdiag.data import fit_normalizer, normalize
 from jaxdiag.experiment import DataConfig, config_from_dict, first_difference, load_splits
-from jaxdiag.experiment.config import apply_overrides, read_config_file
+from jaxdiag.experiment.config import apply_overrides, read_config_file, require_key
 from jaxdiag.experiment.run_folder import write_atomic
 from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
 from jaxdiag.search.space import Space, space_from_dict
 from jaxdiag.search.store import TrialStore
-from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask
+from jaxdiag.search.task import MEMBER_HPARAMS, OPTIMIZERS, SHAPE_HPARAMS, MLPTask
 
 CONFIG_FILE = "sweep.json"
 STORE_FILE = "trials.sqlite"
@@ -37,11 +37,6 @@ DEFAULT_SPACE = {
     "weight_decay": {"type": "log_uniform", "low": 1e-6, "high": 1e-2},
     "dropout": {"type": "uniform", "low": 0.0, "high": 0.5},
 }
-
-
-def _require(ok: bool, key: str, expected: str, found: Any) -> None:
-    if not ok:
-        raise ValueError(f"config key {key!r}: expected {expected}, found {found!r}.")
 
 
 @dataclass(frozen=True)
@@ -62,14 +57,14 @@ class SweepTrainConfig:
     def __post_init__(self):
         for name in ("steps", "batch_size", "width", "depth"):
             value = getattr(self, name)
-            _require(value > 0, f"train.{name}", "a positive integer", value)
-        _require(list(self.rungs) == sorted(set(self.rungs))
-                 and all(0 < r < self.steps for r in self.rungs),
-                 "train.rungs", f"increasing steps in (0, {self.steps})", list(self.rungs))
-        _require(0 < self.keep_fraction <= 1, "train.keep_fraction", "a value in (0, 1]",
-                 self.keep_fraction)
-        _require(self.optimizer in ("sgd", "adam"), "train.optimizer", "'sgd' or 'adam'",
-                 self.optimizer)
+            require_key(value > 0, f"train.{name}", "a positive integer", value)
+        require_key(list(self.rungs) == sorted(set(self.rungs))
+                    and all(0 < r < self.steps for r in self.rungs),
+                    "train.rungs", f"increasing steps in (0, {self.steps})", list(self.rungs))
+        require_key(0 < self.keep_fraction <= 1, "train.keep_fraction", "a value in (0, 1]",
+                    self.keep_fraction)
+        require_key(self.optimizer in OPTIMIZERS, "train.optimizer", f"one of {OPTIMIZERS}",
+                    self.optimizer)
 
 
 @dataclass(frozen=True)
@@ -90,12 +85,12 @@ class SweepConfig:
     train: SweepTrainConfig = field(default_factory=SweepTrainConfig)
 
     def __post_init__(self):
-        _require(self.sampler in SAMPLERS, "sampler", f"one of {sorted(SAMPLERS)}", self.sampler)
+        require_key(self.sampler in SAMPLERS, "sampler", f"one of {sorted(SAMPLERS)}", self.sampler)
         for name in ("populations", "population_size", "points_per_axis"):
             value = getattr(self, name)
-            _require(value > 0, name, "a positive integer", value)
-        _require(bool(self.name) and "/" not in self.name, "name", "a folder name (no '/')",
-                 self.name)
+            require_key(value > 0, name, "a positive integer", value)
+        require_key(bool(self.name) and "/" not in self.name, "name", "a folder name (no '/')",
+                    self.name)
 
 
 def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[SweepConfig,
@@ -109,7 +104,7 @@ def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tup
     space_values = values.pop("space", DEFAULT_SPACE)
     config = config_from_dict(values, SweepConfig)
     for name in space_values:
-        _require(name in SEARCHABLE, f"space.{name}", f"one of {list(SEARCHABLE)}", name)
+        require_key(name in SEARCHABLE, f"space.{name}", f"one of {list(SEARCHABLE)}", name)
     space = space_from_dict(space_values)
     resolved = {**json.loads(json.dumps(dataclasses.asdict(config))), "space": space_values}
     return config, space, resolved
