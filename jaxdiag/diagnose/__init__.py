@@ -7,6 +7,13 @@ from jaxdiag.diagnose.loss_curve import (
     CurveFinding,
     loss_curve_pathologies,
 )
+from jaxdiag.diagnose.overfit_batch import OverfitResult, overfit_one_batch
+from jaxdiag.diagnose.sanity import (
+    SanityCheck,
+    initial_loss_check,
+    input_scale_check,
+    label_check,
+)
 
 __all__ = [
     "ACTIONS",
@@ -15,6 +22,12 @@ __all__ = [
     "PATHOLOGY_CAUSES",
     "BiasVariance",
     "CurveFinding",
+    "OverfitResult",
+    "SanityCheck",
     "bias_variance",
+    "initial_loss_check",
+    "input_scale_check",
+    "label_check",
     "loss_curve_pathologies",
+    "overfit_one_batch",
 ]

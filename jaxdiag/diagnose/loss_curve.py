@@ -72,7 +72,7 @@ def loss_curve_pathologies(steps: np.ndarray, losses: np.ndarray) -> list[CurveF
 
     Returns:
       A list of CurveFinding, empty for a healthy curve. "explodes": a NaN/Inf loss, or a loss
-      above the initial loss and 10x the running median of the points before it. "goes_up":
+      above the first loss and 10x the running median of the points before it. "goes_up":
       the last quarter's level sits above the curve's smoothed minimum by more than 10% of the
       initial loss, more than half the drop before that minimum and more than the noise.
       "oscillates": the robust spread of the last half around its running level exceeds 10%
@@ -140,7 +140,7 @@ def _explosion(losses: np.ndarray) -> tuple[int, str] | None:
     bad = ~np.isfinite(losses)
     first_bad = int(np.argmax(bad)) if bad.any() else len(losses)
     finite = losses[:first_bad]
-    initial = float(np.median(finite[:3])) if len(finite) else np.nan
+    initial = finite[0] if len(finite) else np.nan
     window = max(3, len(losses) // 20)
     if len(finite) > 1:
         before = np.pad(finite[:-1], (window - 1, 0), constant_values=np.nan)

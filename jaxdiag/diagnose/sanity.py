@@ -1,0 +1,136 @@
+"""Sanity checks before training: the initial loss, the scale of the inputs, the labels.
+
+Each is a cheap test that catches a common silent bug (Full Stack Deep Learning's
+troubleshooting lecture; Karpathy's "A recipe for training neural networks"): a softmax
+classifier at initialization should lose about ln(C); inputs should be about zero-mean with
+unit variance; every class should be present and none should swamp the others.
+"""
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+INITIAL_LOSS_TOLERANCE = 0.5  # the initial loss may sit within 50% of ln(C)
+MAX_ABS_MEAN = 1.0  # inputs whose overall mean is further from 0 are not normalized
+STD_RANGE = (0.1, 10.0)  # nor are inputs whose overall standard deviation is outside this
+MAX_IMBALANCE = 10.0  # most frequent over least frequent class count
+
+
+class SanityCheck(NamedTuple):
+    """The outcome of one check.
+
+    Attributes:
+      name: "initial_loss", "input_scale" or "labels".
+      ok: whether it passed.
+      values: the measured numbers (plain floats, ints and lists).
+      message: what was found, in one sentence.
+      causes: likely causes when it failed (empty when ok).
+    """
+
+    name: str
+    ok: bool
+    values: dict
+    message: str
+    causes: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "ok": self.ok, "values": self.values,
+                "message": self.message, "causes": list(self.causes)}
+
+
+def initial_loss_check(initial_loss: float, num_classes: int,
+                       tolerance: float = INITIAL_LOSS_TOLERANCE) -> SanityCheck:
+    """Compares a softmax classifier's loss at initialization with ln(num_classes).
+
+    Args:
+      initial_loss: mean cross-entropy of the untrained model on a batch.
+      num_classes: C >= 2.
+      tolerance: passes when the ratio loss / ln(C) lies in [1 - tolerance, 1 + tolerance].
+
+    Returns:
+      SanityCheck "initial_loss" with values {"loss", "expected", "ratio"}.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes: expected at least 2, found {num_classes}.")
+    expected = math.log(num_classes)
+    ratio = float(initial_loss) / expected
+    ok = math.isfinite(ratio) and abs(ratio - 1) <= tolerance
+    causes = () if ok else (
+        ("the last layer's initial weights are too large: the untrained model is confident",
+         "the inputs are not normalized") if not math.isfinite(ratio) or ratio > 1
+        else ("the loss is not the mean cross-entropy over the classes (wrong reduction or "
+              "axis)", "the labels leak into the inputs"))
+    return SanityCheck(
+        "initial_loss", ok, {"loss": float(initial_loss), "expected": expected, "ratio": ratio},
+        f"initial loss {float(initial_loss):.4g} against ln({num_classes}) = {expected:.4g} "
+        f"({ratio:.2f}x)", causes)
+
+
+def input_scale_check(x: np.ndarray) -> SanityCheck:
+    """Whether inputs look normalized: overall mean near 0 and standard deviation near 1.
+
+    Args:
+      x: float array, shape (n, ...).
+
+    Returns:
+      SanityCheck "input_scale" with values {"mean", "std", "min", "max",
+      "constant_features"}; it fails when |mean| > 1 or the std is outside [0.1, 10].
+    """
+    x = np.asarray(x, np.float64)
+    if x.ndim < 2 or len(x) == 0:
+        raise ValueError(f"x: expected an array of shape (n, ...) with n >= 1, found {x.shape}.")
+    if not np.all(np.isfinite(x)):
+        bad = int(np.sum(~np.isfinite(x)))
+        return SanityCheck("input_scale", False, {"non_finite": bad},
+                           f"{bad} input values are NaN or Inf", ("missing values read as NaN",
+                                                                  "a division by zero upstream"))
+    mean, std = float(x.mean()), float(x.std())
+    constant = int(np.sum(x.reshape(len(x), -1).std(axis=0) == 0))
+    ok = abs(mean) <= MAX_ABS_MEAN and STD_RANGE[0] <= std <= STD_RANGE[1]
+    values = {"mean": mean, "std": std, "min": float(x.min()), "max": float(x.max()),
+              "constant_features": constant}
+    return SanityCheck(
+        "input_scale", ok, values,
+        f"inputs have mean {mean:.3g} and standard deviation {std:.3g} "
+        f"(range {values['min']:.3g} to {values['max']:.3g}; {constant} constant features)",
+        () if ok else ("the inputs are not normalized: subtract the training mean and divide "
+                       "by the training standard deviation (or scale images to [0, 1])",))
+
+
+def label_check(y: np.ndarray, num_classes: int,
+                max_imbalance: float = MAX_IMBALANCE) -> SanityCheck:
+    """Class counts and imbalance of integer labels.
+
+    Args:
+      y: int array, shape (n,), labels in [0, num_classes).
+      num_classes: C.
+      max_imbalance: fails when the most frequent class outnumbers the least frequent by more.
+
+    Returns:
+      SanityCheck "labels" with values {"counts" (list of C ints), "imbalance" (max / min
+      count, inf with a missing class), "missing" (classes with no example)}.
+
+    Raises:
+      ValueError: y not 1-D integers in [0, num_classes).
+    """
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y: expected a 1-D integer array, found {y.dtype} of shape {y.shape}.")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"y: expected labels in [0, {num_classes}), found "
+                         f"{int(y.min())}..{int(y.max())}.")
+    counts = np.bincount(y, minlength=num_classes)
+    missing = np.flatnonzero(counts == 0).tolist()
+    imbalance = float(counts.max() / counts.min()) if counts.min() > 0 else math.inf
+    ok = not missing and imbalance <= max_imbalance
+    causes = ()
+    if missing:
+        causes = ("the split leaves these classes out, or the labels are encoded wrongly",)
+    elif not ok:
+        causes = ("a rare class: report per-class recall or F1 rather than accuracy, and "
+                  "reweight or resample",)
+    return SanityCheck(
+        "labels", ok, {"counts": counts.tolist(), "imbalance": imbalance, "missing": missing},
+        f"{len(y)} labels over {num_classes} classes, imbalance {imbalance:.3g}x"
+        + (f", classes {missing} missing" if missing else ""), causes)

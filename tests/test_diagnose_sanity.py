@@ -1,0 +1,49 @@
+import math
+
+import numpy as np
+import pytest
+
+from jaxdiag.data import fit_normalizer, load_digits, normalize
+from jaxdiag.diagnose import initial_loss_check, input_scale_check, label_check
+
+
+def test_initial_loss_against_ln_c():
+    ok = initial_loss_check(math.log(10) * 1.1, 10)
+    assert ok.ok and ok.values["expected"] == pytest.approx(math.log(10))
+    assert ok.values["ratio"] == pytest.approx(1.1) and ok.causes == ()
+    high = initial_loss_check(12.0, 10)
+    assert not high.ok and "too large" in high.causes[0]
+    low = initial_loss_check(0.1, 10)
+    assert not low.ok and "leak" in low.causes[1]
+    assert not initial_loss_check(float("nan"), 10).ok
+    with pytest.raises(ValueError, match="num_classes"):
+        initial_loss_check(1.0, 1)
+
+
+def test_input_scale_of_raw_and_normalized_digits():
+    digits = load_digits()
+    raw = input_scale_check(digits.x)
+    assert not raw.ok and raw.values["mean"] == pytest.approx(digits.x.mean(), rel=1e-6)
+    assert raw.values["max"] == 16.0 and raw.values["constant_features"] > 0
+    normalized = input_scale_check(normalize(digits.x, fit_normalizer(digits.x)))
+    assert normalized.ok and abs(normalized.values["mean"]) < 1e-5
+    unit_interval = input_scale_check(digits.x / 16.0)
+    assert unit_interval.ok  # images scaled to [0, 1] are fine
+    assert not input_scale_check(np.full((4, 3), 0.5) * [[1, np.nan, 1]]).ok
+    with pytest.raises(ValueError, match="x: expected"):
+        input_scale_check(np.ones(5))
+
+
+def test_label_counts_imbalance_and_missing_classes():
+    check = label_check(np.array([0, 0, 0, 1, 2, 2]), 3)
+    assert check.ok and check.values["counts"] == [3, 1, 2]
+    assert check.values["imbalance"] == 3.0
+    skewed = label_check(np.array([0] * 50 + [1] * 2), 2)
+    assert not skewed.ok and skewed.values["imbalance"] == 25.0
+    missing = label_check(np.array([0, 2, 2]), 3)
+    assert not missing.ok and missing.values["missing"] == [1]
+    assert missing.values["imbalance"] == math.inf
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\)"):
+        label_check(np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match="1-D integer"):
+        label_check(np.array([0.0, 1.0]), 3)
