@@ -104,6 +104,28 @@ def test_halving_keeps_the_best_and_compaction_changes_no_number():
     stopped = np.flatnonzero(halved.stopped_at == 10)
     assert np.isnan(halved.train_loss[stopped, 10:]).all()
     np.testing.assert_allclose(halved.dev_error[stopped], at_10["dev_error"][stopped])
+    # each member's parameters are those at its last step, stopped early or not
+    for i in range(len(SEEDS)):
+        params = [(w[i], b[i]) for w, b in halved.params]
+        error, loss = TASK.evaluate(params, DATA.x_dev, DATA.y_dev)
+        np.testing.assert_allclose(error, halved.dev_error[i])
+        np.testing.assert_allclose(loss, halved.dev_loss[i], rtol=1e-5)
+
+
+def test_a_member_with_a_train_mask_trains_as_on_its_subset_alone():
+    rng = np.random.default_rng(3)
+    masks = rng.random((len(SEEDS), len(DATA.y_train))) < np.linspace(0.1, 1, 6)[:, None]
+    masked = train(train_masks=masks)
+    for i in (0, 3):
+        subset = DATA._replace(x_train=DATA.x_train[masks[i]], y_train=DATA.y_train[masks[i]])
+        alone = train_population(TASK, {k: v[i:i + 1] for k, v in HPARAMS.items()},
+                                 SEEDS[i:i + 1], subset, steps=STEPS, batch_size=BATCH, chunk=1)
+        np.testing.assert_allclose(alone.train_loss[0], masked.train_loss[i], rtol=1e-4)
+    with pytest.raises(ValueError, match="train_masks: expected a bool array"):
+        train(train_masks=masks[:2])
+    masks[2] = False
+    with pytest.raises(ValueError, match="none for member 2"):
+        train(train_masks=masks)
 
 
 def test_bad_hyperparameters_are_errors_naming_them():

@@ -58,6 +58,8 @@ class PopulationResult:
         NaN for members no longer trained there.
       dev_error, dev_loss: (K,): at the last step each member was trained to.
       members_per_chunk: members vmapped at once in each compiled program.
+      params: the members' parameters at the last step each was trained to, a list of
+        (weights, biases) per layer, each with a leading member axis K.
     """
 
     train_loss: np.ndarray
@@ -67,6 +69,7 @@ class PopulationResult:
     dev_error: np.ndarray
     dev_loss: np.ndarray
     members_per_chunk: int
+    params: list
 
 
 def members_per_chunk(task: MLPTask, batch_size: int, members: int,
@@ -113,9 +116,10 @@ def _mix(x: jax.Array) -> jax.Array:
     return x ^ (x >> 16)
 
 
-def minibatch_indices(seed: jax.Array, steps: jax.Array, batch_size: int, n: int) -> jax.Array:
-    """int32 (len(steps), batch_size): the examples (drawn with replacement from ``n``) that a
-    member with ``seed`` trains on at each of ``steps``.
+def minibatch_indices(seed: jax.Array, steps: jax.Array, batch_size: int,
+                      n: int | jax.Array) -> jax.Array:
+    """int32 (len(steps), batch_size): the positions (drawn with replacement from ``n``, which
+    may be traced) that a member with ``seed`` trains on at each of ``steps``.
 
     A counter-based hash of (seed, step, position), elementwise: it depends on nothing else, so
     a member sees the same batches alone, in any population and after a resume; and unlike a
@@ -126,7 +130,7 @@ def minibatch_indices(seed: jax.Array, steps: jax.Array, batch_size: int, n: int
     seed = jnp.asarray(seed).astype(jnp.uint32)
     h = _mix(_mix(_mix(position + jnp.uint32(0x9E3779B9)) ^ (step * jnp.uint32(0x85EBCA77)))
              ^ (seed * jnp.uint32(0xC2B2AE3D)))
-    return (h % jnp.uint32(n)).astype(jnp.int32)
+    return (h % jnp.asarray(n).astype(jnp.uint32)).astype(jnp.int32)
 
 
 def _member_functions(task: MLPTask, batch_size: int):
@@ -134,14 +138,16 @@ def _member_functions(task: MLPTask, batch_size: int):
         params = task.init(jax.random.fold_in(jax.random.key(seed), 0), hp)
         return MemberState(params, task.tx(hp).init(params), jnp.array(True), jnp.array(-1))
 
-    def train(state: MemberState, hp: HParams, seed: jax.Array, data: Data, start: jax.Array,
-              num_steps: int, dropout: bool) -> tuple[MemberState, jax.Array, tuple]:
-        """``num_steps`` steps from step ``start``; the losses; the dev (error, loss) after."""
+    def train(state: MemberState, hp: HParams, seed: jax.Array, examples: jax.Array,
+              size: jax.Array, data: Data, start: jax.Array, num_steps: int,
+              dropout: bool) -> tuple[MemberState, jax.Array, tuple]:
+        """``num_steps`` steps from step ``start`` on the first ``size`` of ``examples`` (the
+        member's training examples); the losses; the dev (error, loss) after."""
         tx = task.tx(hp)
         key = jax.random.key(seed)
-        n = data.x_train.shape[0]
         steps = start + jnp.arange(num_steps)
-        batches = minibatch_indices(seed, steps, batch_size, n)  # the segment's, at once
+        # the segment's batches, at once
+        batches = examples[minibatch_indices(seed, steps, batch_size, size)]
 
         def step(state: MemberState, t_batch: tuple[jax.Array, jax.Array]):
             t, batch = t_batch
@@ -196,11 +202,12 @@ class _Compiled:
         # and initialization is cheap to run.
         self.init = jax.jit(lambda seeds, hp: jax.lax.map(lambda a: init(*a), (seeds, hp)))
 
-        @partial(jax.jit, static_argnums=(4, 5))
-        def train_all(states, hp, seeds, data, num_steps, dropout, start):
-            f = over_members(lambda s, h, k, d, t: train(s, h, k, d, t, num_steps, dropout),
-                             (replicated, replicated))
-            return f((states, hp, seeds), data, start)
+        @partial(jax.jit, static_argnums=(6, 7))
+        def train_all(states, hp, seeds, examples, sizes, data, num_steps, dropout, start):
+            f = over_members(
+                lambda s, h, k, e, z, d, t: train(s, h, k, e, z, d, t, num_steps, dropout),
+                (replicated, replicated))
+            return f((states, hp, seeds, examples, sizes), data, start)
 
         self.train = train_all
 
@@ -218,6 +225,7 @@ def train_population(
     chunk: int | None = None,
     devices: list | None = None,
     on_segment: Callable[[int], None] | None = None,
+    train_masks: np.ndarray | None = None,
 ) -> PopulationResult:
     """Trains K members of ``task``, one per seed, with their own hyperparameters.
 
@@ -235,12 +243,15 @@ def train_population(
       chunk: members vmapped at once; ``members_per_chunk`` decides when None.
       devices: devices to split the members over; all local devices when None.
       on_segment: called with the step reached after each segment (for a progress bar).
+      train_masks: bool (K, n): the training examples each member may draw (a learning
+        curve's growing fractions, cross-validation's folds); all of them when None.
 
     Returns:
       A ``PopulationResult``.
 
     Raises:
-      ValueError: bad hyperparameters (naming the name and member), seeds, steps or rungs.
+      ValueError: bad hyperparameters (naming the name and member), seeds, steps, rungs or
+        train masks.
     """
     seeds = np.asarray(seeds)
     if seeds.ndim != 1 or len(seeds) == 0 or not np.issubdtype(seeds.dtype, np.integer):
@@ -259,6 +270,7 @@ def train_population(
     chunk = chunk or members_per_chunk(task, batch_size, per_device, devices[0].platform)
     compiled = _compiled(task, batch_size, chunk, tuple(devices))
     data = Data(*(jnp.asarray(a) for a in data))
+    examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
     dropout = bool(np.any(hp["dropout"] > 0))  # masks are drawn only when some member drops
 
     train_loss = np.full((k, steps), np.nan, np.float32)
@@ -266,7 +278,7 @@ def train_population(
     stopped_at = np.full(k, steps)
     rung_metrics: dict[int, dict[str, np.ndarray]] = {}
     running = np.arange(k)  # members still trained, in population order
-    states = None
+    states = params = None
     boundaries = [0, *rungs, steps]
     for start, end in itertools.pairwise(boundaries):
         index = _padded(running, len(devices))
@@ -274,8 +286,9 @@ def train_population(
         member_seeds = jnp.asarray(seeds[index].astype(np.uint32))
         if states is None:
             states = compiled.init(member_seeds, member_hp)
-        states, losses, dev = compiled.train(states, member_hp, member_seeds, data,
-                                             end - start, dropout, jnp.asarray(start))
+        states, losses, dev = compiled.train(
+            states, member_hp, member_seeds, jnp.asarray(examples[index]),
+            jnp.asarray(sizes[index]), data, end - start, dropout, jnp.asarray(start))
         error, loss = (np.asarray(v)[:len(running)] for v in dev)
         train_loss[running, start:end] = np.asarray(losses)[:len(running)]
         failed_at[running] = np.asarray(states.failed_at)[:len(running)]
@@ -284,9 +297,11 @@ def train_population(
         if on_segment is not None:
             on_segment(end)
         if end == steps:
+            params = _keep_params(params, states.params, running, np.arange(len(running)), k)
             break
         keep = survivors(error, loss, keep_fraction)
         stopped_at[running[~keep]] = end
+        params = _keep_params(params, states.params, running[~keep], np.flatnonzero(~keep), k)
         running = running[keep]
         positions = jnp.asarray(_padded(np.flatnonzero(keep), len(devices)))
         states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
@@ -295,7 +310,35 @@ def train_population(
     dev_error = np.array([rung_metrics[s]["dev_error"][i] for i, s in enumerate(last)])
     dev_loss = np.array([rung_metrics[s]["dev_loss"][i] for i, s in enumerate(last)])
     return PopulationResult(train_loss, failed_at, stopped_at, rung_metrics, dev_error,
-                            dev_loss, chunk)
+                            dev_loss, chunk, params)
+
+
+def _member_examples(masks: np.ndarray | None, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """int32 (K, n): each member's training examples first, then padding; int32 (K,) counts."""
+    if masks is None:
+        return np.broadcast_to(np.arange(n, dtype=np.int32), (k, n)), np.full(k, n, np.int32)
+    masks = np.asarray(masks)
+    if masks.shape != (k, n) or masks.dtype != bool:
+        raise ValueError(f"train_masks: expected a bool array of shape {(k, n)}, found "
+                         f"{masks.dtype} of shape {masks.shape}.")
+    sizes = masks.sum(axis=1).astype(np.int32)
+    if np.any(sizes == 0):
+        raise ValueError(f"train_masks: expected every member to keep an example, found none "
+                         f"for member {int(np.argmin(sizes))}.")
+    # a stable sort puts each member's own examples first, in order
+    return np.argsort(~masks, axis=1, kind="stable").astype(np.int32), sizes
+
+
+def _keep_params(out: list | None, params: list, members: np.ndarray, rows: np.ndarray,
+                 k: int) -> list:
+    """``out`` (host arrays with a leading axis of K) with ``members`` set from ``rows`` of the
+    population's ``params``."""
+    host = jax.device_get(params)
+    if out is None:
+        out = jax.tree_util.tree_map(lambda v: np.zeros((k, *v.shape[1:]), v.dtype), host)
+    for o, v in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(host), strict=True):
+        o[members] = v[rows]
+    return out
 
 
 def padded_size(k: int, devices: int) -> int:
