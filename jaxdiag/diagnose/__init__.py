@@ -1,12 +1,25 @@
 """Floor 5: diagnoses of what the error is made of and what to do next."""
 
 from jaxdiag.diagnose.bias_variance import ACTIONS, GAPS, BiasVariance, bias_variance
+from jaxdiag.diagnose.error_analysis import (
+    Mistakes,
+    costly_confusions,
+    error_categories,
+    worst_mistakes,
+)
+from jaxdiag.diagnose.label_errors import (
+    LabelErrors,
+    cross_validated_probabilities,
+    find_label_errors,
+)
+from jaxdiag.diagnose.learning_curve import LearningCurve, PowerLaw, fit_power_law, learning_curve
 from jaxdiag.diagnose.loss_curve import (
     PATHOLOGIES,
     PATHOLOGY_CAUSES,
     CurveFinding,
     loss_curve_pathologies,
 )
+from jaxdiag.diagnose.next_steps import STAGES, NextStep, next_steps
 from jaxdiag.diagnose.overfit_batch import OverfitResult, overfit_one_batch
 from jaxdiag.diagnose.sanity import (
     SanityCheck,
@@ -14,20 +27,36 @@ from jaxdiag.diagnose.sanity import (
     input_scale_check,
     label_check,
 )
+from jaxdiag.diagnose.satisficing import choose_model
 
 __all__ = [
     "ACTIONS",
     "GAPS",
     "PATHOLOGIES",
     "PATHOLOGY_CAUSES",
+    "STAGES",
     "BiasVariance",
     "CurveFinding",
+    "LabelErrors",
+    "LearningCurve",
+    "Mistakes",
+    "NextStep",
     "OverfitResult",
+    "PowerLaw",
     "SanityCheck",
     "bias_variance",
+    "choose_model",
+    "costly_confusions",
+    "cross_validated_probabilities",
+    "error_categories",
+    "find_label_errors",
+    "fit_power_law",
     "initial_loss_check",
     "input_scale_check",
     "label_check",
+    "learning_curve",
     "loss_curve_pathologies",
+    "next_steps",
     "overfit_one_batch",
+    "worst_mistakes",
 ]

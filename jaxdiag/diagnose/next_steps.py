@@ -1,0 +1,92 @@
+"""The troubleshooting decision tree: what to do next, most urgent first.
+
+Full Stack Deep Learning's order: implement and debug until the model has no bug (the gradient
+is right, the sanity checks pass, one batch can be overfit, training is healthy); then evaluate
+and attack the largest gap of the bias / variance / mismatch decomposition (Ng); then tune.
+A step further down the tree is only worth taking when the ones above it are settled.
+"""
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from jaxdiag.diagnose.bias_variance import BiasVariance
+from jaxdiag.diagnose.learning_curve import LearningCurve
+from jaxdiag.diagnose.loss_curve import CurveFinding
+from jaxdiag.diagnose.overfit_batch import OverfitResult
+from jaxdiag.diagnose.sanity import SanityCheck
+
+STAGES = ("debug", "improve", "data", "tune")
+LABEL_ERROR_SHARE = 0.01  # suspected label errors above this share of the data deserve a look
+
+
+class NextStep(NamedTuple):
+    """One recommendation: its stage of the decision tree, what to do and why."""
+
+    stage: str
+    action: str
+    why: str
+
+
+def next_steps(
+    decomposition: BiasVariance,
+    *,
+    gradcheck_ok: bool = True,
+    sanity: Sequence[SanityCheck] = (),
+    overfit: OverfitResult | None = None,
+    curve: Sequence[CurveFinding] = (),
+    learning_curve: LearningCurve | None = None,
+    suspected_label_errors: float = 0.0,
+) -> list[NextStep]:
+    """The recommended next steps, most urgent first.
+
+    Args:
+      decomposition: the bias / variance / mismatch analysis of the trained model.
+      gradcheck_ok: whether the finite-difference gradient check passed.
+      sanity: the sanity checks (initial loss, input scale, labels).
+      overfit: the overfit-one-batch result, when it ran.
+      curve: pathologies of the training loss curve.
+      learning_curve: the learning curve, when it ran.
+      suspected_label_errors: the share of training examples confident learning suspects.
+
+    Returns:
+      NextStep list. Any "debug" step comes first and then only the first gap-driven step
+      follows ("fix the bugs before reading the gaps"); with no bug: the dominant gap's
+      actions (for variance, led by the learning curve's verdict on more data), a look at
+      suspected label errors, and tuning.
+    """
+    steps = []
+    if not gradcheck_ok:
+        steps.append(NextStep("debug", "fix the gradient: it disagrees with finite differences",
+                              "the gradient check failed"))
+    steps += [NextStep("debug", s.causes[0], s.message) for s in sanity if not s.ok and s.causes]
+    if overfit is not None and not overfit.passed:
+        finding = overfit.findings[0]
+        steps.append(NextStep(
+            "debug", f"make one batch overfit: {finding.causes[0]}",
+            f"overfitting a single batch failed, the loss {finding.kind.replace('_', ' ')}: "
+            f"{finding.evidence}"))
+    steps += [NextStep("debug", f.causes[0], f"the training loss {f.kind.replace('_', ' ')}: "
+                       f"{f.evidence}") for f in curve]
+    gap = decomposition.dominant
+    gap_steps = []
+    if gap is not None:
+        value = decomposition.gaps[gap]
+        why = f"{gap.replace('_', ' ')} is the largest gap ({value:.2%})"
+        actions = list(decomposition.actions)
+        if gap == "variance" and learning_curve is not None:
+            lead = ("get more training data" if learning_curve.more_data_helps else
+                    "regularize rather than gather data")
+            actions = [lead, *[a for a in actions if a != "get more training data"]]
+            why += f"; learning curve: {learning_curve.message}"
+        gap_steps = [NextStep("improve" if gap != "data_mismatch" else "data", a, why)
+                     for a in actions]
+    if steps:
+        return steps + gap_steps[:1]
+    if suspected_label_errors > LABEL_ERROR_SHARE:
+        gap_steps.append(NextStep(
+            "data", "review the suspected label errors and relabel the real ones",
+            f"confident learning suspects {suspected_label_errors:.1%} of the training labels"))
+    gap_steps.append(NextStep(
+        "tune", "tune the hyperparameters (random or quasi-random search: jaxdiag sweep)",
+        "no bug found" + ("" if gap else " and no gap above tolerance")))
+    return gap_steps

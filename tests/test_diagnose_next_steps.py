@@ -1,0 +1,85 @@
+"""The FSDL decision tree: each branch, bugs before gaps."""
+
+import numpy as np
+import pytest
+
+from jaxdiag.diagnose import (
+    ACTIONS,
+    PATHOLOGY_CAUSES,
+    CurveFinding,
+    LearningCurve,
+    OverfitResult,
+    PowerLaw,
+    bias_variance,
+    initial_loss_check,
+    input_scale_check,
+    next_steps,
+)
+
+BIAS = bias_variance(0.01, 0.08, 0.10)  # Ng: avoidable bias dominates
+VARIANCE = bias_variance(0.075, 0.08, 0.10)
+MISMATCH = bias_variance(0.0, 0.01, 0.10, train_dev_error=0.015)
+NONE = bias_variance(0.0, 0.0, 0.0)
+
+
+def failed_overfit(kind: str) -> OverfitResult:
+    finding = CurveFinding(kind, 10, "evidence", PATHOLOGY_CAUSES[kind])
+    return OverfitResult(False, 2.3, 2.3, None, np.full(20, 2.3), [finding])
+
+
+def curve(helps: bool) -> LearningCurve:
+    sizes = np.array([100, 200, 400])
+    return LearningCurve(sizes, np.zeros(3), np.array([0.3, 0.2, 0.15]), np.zeros(3),
+                         PowerLaw(1.0, 0.5, 0.0), 0.1, helps, "verdict")
+
+
+def test_a_failed_gradient_check_comes_first_then_only_the_top_gap_step():
+    steps = next_steps(BIAS, gradcheck_ok=False)
+    assert [s.stage for s in steps] == ["debug", "improve"]
+    assert "gradient" in steps[0].action
+    assert steps[1].action == ACTIONS["avoidable_bias"][0]
+
+
+def test_failed_sanity_checks_are_debug_steps():
+    checks = [initial_loss_check(9.0, 10), input_scale_check(np.full((4, 2), 100.0))]
+    steps = next_steps(BIAS, sanity=checks)
+    assert [s.stage for s in steps] == ["debug", "debug", "improve"]
+    assert steps[0].action == checks[0].causes[0] and steps[1].action == checks[1].causes[0]
+    assert next_steps(BIAS, sanity=[initial_loss_check(2.3, 10)])[0].stage == "improve"
+
+
+@pytest.mark.parametrize("kind", ["goes_up", "explodes", "oscillates", "plateaus"])
+def test_each_overfit_failure_names_its_first_cause(kind):
+    step = next_steps(NONE, overfit=failed_overfit(kind))[0]
+    assert step.stage == "debug" and PATHOLOGY_CAUSES[kind][0] in step.action
+    assert kind.replace("_", " ") in step.why
+
+
+def test_training_curve_pathologies_are_debug_steps():
+    finding = CurveFinding("explodes", 500, "NaN", PATHOLOGY_CAUSES["explodes"])
+    assert next_steps(NONE, curve=[finding])[0].action == "learning rate too high"
+
+
+def test_no_bug_bias_variance_and_mismatch_branches():
+    bias = next_steps(BIAS)
+    assert [s.action for s in bias[:-1]] == list(ACTIONS["avoidable_bias"])
+    assert bias[-1].stage == "tune"
+    mismatch = next_steps(MISMATCH)
+    assert mismatch[0].stage == "data" and "error analysis" in mismatch[0].action
+    assert next_steps(VARIANCE)[0].action == ACTIONS["variance"][0]
+
+
+def test_the_learning_curve_decides_more_data_or_regularization():
+    assert next_steps(VARIANCE, learning_curve=curve(True))[0].action == "get more training data"
+    steps = next_steps(VARIANCE, learning_curve=curve(False))
+    assert steps[0].action == "regularize rather than gather data"
+    assert "get more training data" not in [s.action for s in steps]
+    assert "verdict" in steps[0].why
+
+
+def test_label_errors_then_tuning_when_nothing_else_is_wrong():
+    steps = next_steps(NONE, suspected_label_errors=0.04)
+    assert [s.stage for s in steps] == ["data", "tune"]
+    assert "4.0%" in steps[0].why
+    only = next_steps(NONE, suspected_label_errors=0.001)
+    assert [s.stage for s in only] == ["tune"] and "no gap" in only[0].why
