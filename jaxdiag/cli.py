@@ -109,12 +109,53 @@ def format_sweep(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _format_sanity(sanity: dict) -> list[str]:
+    lines = ["sanity checks:"]
+    lines += [f"  {'ok  ' if c['ok'] else 'FAIL'} {c['name']:<13}{c['message']}"
+              + ("" if c["ok"] else f"; likely: {c['causes'][0]}") for c in sanity["checks"]]
+    overfit = sanity["overfit_one_batch"]
+    if overfit["passed"]:
+        lines.append(f"  ok   overfit batch loss {overfit['initial_loss']:.3g} -> "
+                     f"{overfit['final_loss']:.3g}, below target at step "
+                     f"{overfit['steps_to_target']}")
+    else:
+        f = overfit["findings"][0]
+        lines.append(f"  FAIL overfit batch the loss {f['kind'].replace('_', ' ')}: "
+                     f"{f['evidence']}; likely: {'; '.join(f['causes'][:2])}")
+    return lines
+
+
+def _format_analysis(report: dict) -> list[str]:
+    analysis = report["error_analysis"]
+    confusions = ", ".join(f"{c['true']}→{c['predicted']} ({c['count']})"
+                           for c in analysis["confusions"][:3])
+    top = analysis["categories"][0] if analysis["categories"] else None
+    lines = [f"error analysis (dev): costliest confusions {confusions or 'none'}"]
+    if top and top["errors"]:
+        lines.append(f"  fixing every mistake on {top['category']} lowers dev error by at most "
+                     f"{top['ceiling']:.2%}")
+    if analysis["worst_mistakes_png"]:
+        lines.append(f"  worst mistakes: {analysis['worst_mistakes_png']}")
+    labels = report["label_errors"]
+    if labels is not None:
+        lines.append(f"suspected label errors (confident learning): {labels['count']} of the "
+                     f"training labels ({labels['share']:.1%})"
+                     + (": indices " + ", ".join(str(s["index"]) for s in labels["suspects"][:8])
+                        if labels["count"] else ""))
+    curve = report["learning_curve"]
+    if curve is not None:
+        lines.append(f"learning curve: {curve['message']}")
+    return lines
+
+
 def format_summary(report: dict, report_file: str) -> str:
     """The human-readable summary of a report: per-split table, decomposition, where to look."""
     config = report["config"]
     lines = [
         f"run {config['name']}: {config['model']['name']} on {config['data']['source']}, "
         f"dev/test domain: {config['data']['target']}",
+        "",
+        *_format_sanity(report["sanity"]),
         "",
         f"{'split':<12}{'domain':<8}{'size':>6}{'loss':>9}{'error':>9}{'accuracy':>10}",
     ]
@@ -124,14 +165,16 @@ def format_summary(report: dict, report_file: str) -> str:
     training = report["training"]
     if training["diverged_at"] is not None:
         lines.append(f"\ntraining diverged (NaN/Inf loss) at step {training['diverged_at']}")
+    lines += [f"training loss {f['kind'].replace('_', ' ')} (step {f['step']}): {f['evidence']}; "
+              f"likely: {'; '.join(f['causes'][:2])}" for f in report["loss_curve"]]
     bv = report["bias_variance"]
     lines += ["", f"bias / variance (human-level error {bv['errors']['human']:.2%})"]
     for gap in GAPS:
         value = bv["gaps"][gap]
         lines.append(f"  {GAP_LABELS[gap]:<38}{'n/a' if value is None else f'{value:+.2%}':>8}")
     if bv["dominant"]:
-        lines.append(f"  dominant: {bv['dominant'].replace('_', ' ')}; next:")
-        lines += [f"    - {action}" for action in bv["actions"]]
+        lines.append(f"  dominant: {bv['dominant'].replace('_', ' ')} (its actions are in the "
+                     "next steps below)")
     else:
         lines.append("  no gap above tolerance: the model is at human level on every split")
     check = report["gradcheck"]
@@ -143,6 +186,7 @@ def format_summary(report: dict, report_file: str) -> str:
                  + ("no alerts" if not alerts else f"{len(alerts)} alert(s)"))
     lines += [f"  - {a['kind']} at {a['where']} ({a['value']:.3g}, steps {a['first_step']}-"
               f"{a['last_step']}): {a['cause']}" for a in alerts]
+    lines += ["", *_format_analysis(report)]
     search = report.get("search")
     if search:
         best = search["best"]
@@ -152,6 +196,9 @@ def format_summary(report: dict, report_file: str) -> str:
                      f"best dev error {best['dev_error']:.2%} (trial {best['id']}: "
                      + ", ".join(f"{k} {v:.3g}" for k, v in best["hparams"].items()) + ")"),
                   f"  trials and leaderboard: {search['run_dir']}/ (trials.sqlite, summary.json)"]
+    lines += ["", "next steps (most urgent first):"]
+    lines += [f"  {i}. [{s['stage']}] {s['action']}  ({s['why']})"
+              for i, s in enumerate(report["next_steps"], 1)]
     run_dir = report["run_dir"]
     resumed = training["resumed_from"]
     lines += [

@@ -8,10 +8,26 @@ import json
 from pathlib import Path
 
 import jax
+import numpy as np
 
-from jaxdiag.data import fit_normalizer, normalize
-from jaxdiag.diagnose import bias_variance
+from jaxdiag.data import Split, fit_normalizer, normalize
+from jaxdiag.diagnose import (
+    bias_variance,
+    costly_confusions,
+    cross_validated_probabilities,
+    error_categories,
+    find_label_errors,
+    initial_loss_check,
+    input_scale_check,
+    label_check,
+    learning_curve,
+    loss_curve_pathologies,
+    next_steps,
+    overfit_one_batch,
+    worst_mistakes,
+)
 from jaxdiag.experiment import (
+    Evaluation,
     RunConfig,
     config_to_dict,
     cross_entropy_loss,
@@ -21,6 +37,7 @@ from jaxdiag.experiment import (
     make_evaluator,
     make_monitored_train_step,
     make_optimizer,
+    make_predictor,
     make_train_step,
     make_train_steps,
 )
@@ -28,9 +45,11 @@ from jaxdiag.experiment.run_folder import prepare_run_folder, write_atomic
 from jaxdiag.gradcheck import gradcheck
 from jaxdiag.models import build_model, functional
 from jaxdiag.monitor import activation_kinds, nnx_capture
+from jaxdiag.report import save_image_grid
 from jaxdiag.search import SweepConfig, SweepTrainConfig, run_sweep, space_from_dict
 
 REPORT_FILE = "report.json"
+WORST_MISTAKES_FILE = "worst_mistakes.png"
 
 
 def run_main_job(
@@ -43,17 +62,23 @@ def run_main_job(
     """Runs (or resumes) ``config`` in ``runs_dir/config.name`` and writes ``report.json``.
 
     Steps: load and split the data (train and train-dev from the source domain, dev and test
-    from the target domain); normalize inputs with train statistics; check the gradients on
-    one training batch in float64; train the baseline with activation and gradient statistics
-    every ``log_every`` steps,
-    checkpointing and logging to TensorBoard; evaluate every split; decompose the errors
-    into avoidable bias, variance, data mismatch and dev overfitting.
+    from the target domain); normalize inputs with train statistics; sanity checks (labels,
+    input scale, initial loss against ln(C), overfit one batch) and a float64 gradient check
+    on one training batch; train the baseline with activation and gradient statistics every
+    ``log_every`` steps, checkpointing and logging to TensorBoard; evaluate every split;
+    read the training curve for pathologies; decompose the errors into avoidable bias,
+    variance, data mismatch and dev overfitting; analyse the dev set's errors (worst mistakes,
+    drawn to ``worst_mistakes.png`` for images; costly confusions; per-class ceilings); look
+    for label errors in the training split by confident learning; fit a learning curve; rank
+    the next steps (FSDL's decision tree).
 
     Returns:
-      The report: {"run_dir", "config", "data", "training", "splits", "bias_variance",
-      "gradcheck", "monitor", "history"}; "monitor" holds each distinct alert with the steps
-      that raised it; "splits" maps each split to its domain, size, loss, error, accuracy and
-      confusion matrix.
+      The report: {"run_dir", "config", "data", "sanity", "training", "splits",
+      "bias_variance", "gradcheck", "monitor", "loss_curve", "error_analysis",
+      "label_errors", "learning_curve", "next_steps", "history"[, "search"]}; "monitor" holds
+      each distinct alert with the steps that raised it; "splits" maps each split to its
+      domain, size, loss, error, accuracy and confusion matrix; "label_errors" and
+      "learning_curve" are None when switched off in ``config.diagnose``.
 
     Raises:
       ValueError: a bad config, bad data, or a run folder holding another config.
@@ -79,6 +104,7 @@ def run_main_job(
     check = gradcheck(cross_entropy_loss(apply_fn), params, *batch, float64=True)
     kinds = activation_kinds(apply_with_layers, params, batch[0])
     tx = make_optimizer(config.optimizer)
+    sanity = _sanity_checks(config, splits["train"], x_train, batch, apply_fn, params, tx)
     batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
     train_steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx),
                                    config.train.batch_size, batch_key,
@@ -90,6 +116,17 @@ def run_main_job(
     errors = {name: evaluation.error for name, evaluation in result.final.items()}
     decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
                                   errors["train_dev"], errors["test"])
+    steps_logged, losses_logged = zip(*result.history["train_loss"], strict=True)
+    curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
+                                   initial_loss=sanity["overfit"].initial_loss)
+    analysis = _error_analysis(config, splits["dev"], arrays["dev"][0],
+                               make_predictor(apply_fn)(result.state.params, arrays["dev"][0]),
+                               result.final["dev"], run_dir)
+    suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
+    recommended = next_steps(
+        decomposition, gradcheck_ok=check.ok, sanity=sanity["checks"],
+        overfit=sanity["overfit"], curve=curve, learning_curve=lc,
+        suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train))
     report = {
         "run_dir": str(run_dir),
         "config": config_to_dict(config),
@@ -98,7 +135,10 @@ def run_main_job(
             "class_names": list(train.class_names),
             "input_shape": list(train.input_shape),
             "normalizer": {"mean": normalizer.mean.tolist(), "std": normalizer.std.tolist()},
+            "raw_input_scale": input_scale_check(train.x).as_dict(),
         },
+        "sanity": {"checks": [c.as_dict() for c in sanity["checks"]],
+                   "overfit_one_batch": sanity["overfit"].as_dict()},
         "training": {
             "steps_done": int(result.state.step),
             "resumed_from": result.resumed_from,
@@ -113,12 +153,69 @@ def run_main_job(
         "gradcheck": check.as_dict(),
         "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
                     "alerts": _distinct_alerts(result.history["monitor"])},
+        "loss_curve": [f.as_dict() for f in curve],
+        "error_analysis": analysis,
+        "label_errors": None if suspects is None else {
+            "share": len(suspects.indices) / len(train), **suspects.as_dict()},
+        "learning_curve": None if lc is None else lc.as_dict(),
+        "next_steps": [s._asdict() for s in recommended],
         "history": result.history,
     }
     if config.search.trials:
         report["search"] = random_search(config, run_dir, progress)
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
     return report
+
+
+def _sanity_checks(config: RunConfig, train: Split, x_train: np.ndarray, batch: tuple,
+                   apply_fn, params, tx) -> dict:
+    """Labels, input scale (as the model sees them), initial loss, overfit one batch."""
+    loss = cross_entropy_loss(apply_fn)
+    num_classes = train.data.num_classes
+    checks = [label_check(train.data.y, num_classes), input_scale_check(x_train),
+              initial_loss_check(float(loss(params, *batch)), num_classes)]
+    overfit = overfit_one_batch(make_train_step(loss, tx), init_train_state(params, tx), *batch,
+                                steps=config.diagnose.overfit_steps,
+                                target_loss=config.diagnose.overfit_target_loss)
+    return {"checks": checks, "overfit": overfit}
+
+
+def _error_analysis(config: RunConfig, dev: Split, x_dev: np.ndarray,
+                    probabilities: np.ndarray, evaluation: Evaluation, run_dir: Path) -> dict:
+    """The dev set's worst mistakes (drawn when inputs are images), costly confusions and
+    the ceiling of fixing each true class's mistakes."""
+    names = dev.data.class_names
+    y = dev.data.y
+    worst = worst_mistakes(y, probabilities, config.diagnose.worst_mistakes)
+    predicted = np.argmax(probabilities, axis=1)
+    per_class = {f"true class {name}": y == c for c, name in enumerate(names)}
+    figure = None
+    if dev.data.x.ndim == 4 and len(worst.indices):
+        figure = str(save_image_grid(
+            run_dir / WORST_MISTAKES_FILE, dev.data.x[worst.indices],
+            [f"#{i}: {names[t]}→{names[p]} {c:.0%}" for i, t, p, c in zip(*worst, strict=True)],
+            title="dev: most confident mistakes (index: true→predicted, confidence)"))
+    return {"split": "dev", "worst_mistakes": worst.as_dict(), "worst_mistakes_png": figure,
+            "confusions": costly_confusions(evaluation.confusion, names),
+            "categories": error_categories(y, predicted, per_class)}
+
+
+def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int) -> tuple:
+    """Suspected label errors in the training split and the learning curve, each trained as
+    one population of MLPs shaped like the baseline; None where switched off."""
+    settings = config.diagnose
+    x, y = arrays["train"]
+    shape = {"width": max(config.model.hidden), "depth": len(config.model.hidden),
+             "steps": settings.population_steps, "seed": config.train.seed,
+             "batch_size": config.train.batch_size}
+    suspects = lc = None
+    if settings.label_errors:
+        probabilities = cross_validated_probabilities(x, y, num_classes,
+                                                      folds=settings.label_error_folds, **shape)
+        suspects = find_label_errors(y, probabilities)
+    if settings.learning_curve:
+        lc = learning_curve(x, y, *arrays["dev"], num_classes, **shape)
+    return suspects, lc
 
 
 def random_search(config: RunConfig, run_dir: Path, progress: bool) -> dict:

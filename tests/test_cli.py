@@ -11,7 +11,9 @@ from jaxdiag.cli import main
 
 FAST = ["--set", "train.steps=400", "--set", "train.eval_every=200",
         "--set", "train.checkpoint_every=200", "--set", "model.hidden=[32]",
-        "--set", "optimizer.learning_rate=3e-3", "--no-progress"]
+        "--set", "optimizer.learning_rate=3e-3", "--set", "diagnose.population_steps=200",
+        "--set", "diagnose.overfit_steps=200", "--no-progress"]
+NO_POPULATIONS = ["--set", "diagnose.label_errors=false", "--set", "diagnose.learning_curve=false"]
 
 
 def test_run_json_on_the_built_in_data(tmp_path, capsys):
@@ -46,10 +48,52 @@ def test_run_json_on_the_built_in_data(tmp_path, capsys):
     assert (run_dir / "config.toml").is_file()
     assert any((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert (run_dir / "checkpoints" / "400").is_dir()
+    # the diagnoses of issue 6
+    sanity = report["sanity"]
+    assert [c["name"] for c in sanity["checks"]] == ["labels", "input_scale", "initial_loss"]
+    assert all(c["ok"] for c in sanity["checks"]) and sanity["overfit_one_batch"]["passed"]
+    assert report["data"]["raw_input_scale"]["ok"] is False  # digits pixels are 0..16
+    assert report["loss_curve"] == []
+    analysis = report["error_analysis"]
+    worst = analysis["worst_mistakes"]
+    assert 0 < len(worst) <= 16 and all(w["true"] != w["predicted"] for w in worst)
+    assert [w["confidence"] for w in worst] == sorted((w["confidence"] for w in worst),
+                                                      reverse=True)
+    assert (run_dir / "worst_mistakes.png").is_file()
+    dev_errors = round(splits["dev"]["error"] * splits["dev"]["size"])
+    assert sum(c["errors"] for c in analysis["categories"]) == dev_errors
+    labels = report["label_errors"]
+    assert labels["share"] == pytest.approx(labels["count"] / splits["train"]["size"])
+    assert len(labels["suspects"]) == min(labels["count"], 20)
+    curve = report["learning_curve"]
+    assert curve["sizes"][-1] == splits["train"]["size"] and len(curve["dev_error"]) == 5
+    assert report["next_steps"][0]["stage"] == "data"  # data mismatch, and no bug
+
+
+def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfit(tmp_path,
+                                                                                  capsys):
+    """The two runs of issue 6's "done when", at the FAST size (the full runs: README)."""
+    base = ["run", "--json", "--runs-dir", str(tmp_path), *FAST, *NO_POPULATIONS]
+    gaps = {}
+    for target in ("shift", "source"):
+        assert main([*base, "--name", target, "--set", f"data.target={target!r}"]) == 0
+        gaps[target] = json.loads(capsys.readouterr().out)["bias_variance"]
+    assert gaps["shift"]["gaps"]["data_mismatch"] > 0.05
+    assert gaps["shift"]["dominant"] == "data_mismatch"
+    assert abs(gaps["source"]["gaps"]["data_mismatch"]) < 0.03
+    assert gaps["source"]["dominant"] != "data_mismatch"
+
+    assert main([*base, "--name", "lr10", "--set", "optimizer.learning_rate=10"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    overfit = report["sanity"]["overfit_one_batch"]
+    assert not overfit["passed"] and overfit["findings"][0]["kind"] == "explodes"
+    assert "learning rate too high" in overfit["findings"][0]["causes"]
+    first = report["next_steps"][0]
+    assert first["stage"] == "debug" and "learning rate too high" in first["action"]
 
 
 def test_summary_table_and_rerun_of_a_finished_run(tmp_path, capsys):
-    args = ["run", "--runs-dir", str(tmp_path), "--name", "small", *FAST]
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "small", *FAST, *NO_POPULATIONS]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "train_dev" in first and "data mismatch" in first and str(tmp_path / "small") in first
@@ -62,10 +106,11 @@ def test_errors_exit_2_and_leave_the_run_folder_alone(tmp_path, capsys):
     assert "config key 'train.stepz': unknown key" in capsys.readouterr().err
     assert main(["run", "--runs-dir", str(tmp_path), "--set", "data.source=absent.npz"]) == 2
     assert "absent.npz" in capsys.readouterr().err
-    assert main(["run", "--runs-dir", str(tmp_path), "--name", "a", *FAST]) == 0
+    fast = [*FAST, *NO_POPULATIONS]
+    assert main(["run", "--runs-dir", str(tmp_path), "--name", "a", *fast]) == 0
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     capsys.readouterr()
-    changed = ["run", "--runs-dir", str(tmp_path), "--name", "a", *FAST, "--set", "train.seed=1"]
+    changed = ["run", "--runs-dir", str(tmp_path), "--name", "a", *fast, "--set", "train.seed=1"]
     assert main(changed) == 2
     assert "first difference: train.seed" in capsys.readouterr().err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
@@ -75,7 +120,7 @@ def test_errors_exit_2_and_leave_the_run_folder_alone(tmp_path, capsys):
 def test_killed_run_resumes_to_the_same_numbers(tmp_path):
     """SIGKILL `jaxdiag run` after its first checkpoint; the rerun ends where a whole run does."""
     slow = ["--set", "train.steps=6000", "--set", "train.eval_every=500",
-            "--set", "train.checkpoint_every=500", "--no-progress", "--json"]
+            "--set", "train.checkpoint_every=500", *NO_POPULATIONS, "--no-progress", "--json"]
     command = [sys.executable, "-m", "jaxdiag.cli", "run", "--runs-dir", str(tmp_path), *slow]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([*command, "--name", "killed"], env=env,

@@ -45,6 +45,13 @@ def test_nan_and_jump_explode_at_the_right_step():
     assert (found[0].kind, found[0].step) == ("explodes", STEPS[90])
 
 
+def test_a_curve_of_chunk_means_that_starts_after_the_blow_up():
+    curve = np.concatenate([[1e5], np.full(199, 2.3)])  # the first chunk's mean holds it
+    assert kinds(curve) == ["plateaus"]  # the stuck level is seen, the blow-up is not
+    [finding] = loss_curve_pathologies(STEPS, curve, initial_loss=2.3)
+    assert (finding.kind, finding.step) == ("explodes", STEPS[0])
+
+
 def test_goes_up_from_the_start_and_after_a_minimum():
     rng = np.random.default_rng(4)
     t = np.arange(len(STEPS))

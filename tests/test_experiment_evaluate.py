@@ -2,7 +2,7 @@ import jax.numpy as jnp
 import numpy as np
 from sklearn.metrics import confusion_matrix, log_loss
 
-from jaxdiag.experiment import make_evaluator
+from jaxdiag.experiment import make_evaluator, make_predictor
 
 
 def test_padded_batches_match_scikit_learn():
@@ -21,3 +21,15 @@ def test_padded_batches_match_scikit_learn():
     np.testing.assert_allclose(result.accuracy, np.mean(predicted == y))
     assert result.error == 1 - result.accuracy
     assert result.as_dict()["size"] == 20
+
+
+def test_predictor_gives_softmax_probabilities_of_every_example():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20, 6)).astype(np.float32)
+    w = rng.normal(size=(6, 3)).astype(np.float32)
+    probabilities = make_predictor(lambda p, x: x @ p, batch_size=7)(jnp.asarray(w), x)
+    logits = x.astype(np.float64) @ w
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    assert probabilities.shape == (20, 3)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-7)

@@ -62,13 +62,16 @@ class CurveFinding(NamedTuple):
                 "causes": list(self.causes)}
 
 
-def loss_curve_pathologies(steps: np.ndarray, losses: np.ndarray) -> list[CurveFinding]:
+def loss_curve_pathologies(steps: np.ndarray, losses: np.ndarray,
+                           initial_loss: float | None = None) -> list[CurveFinding]:
     """The pathologies of a logged loss curve, in the order of ``PATHOLOGIES``.
 
     Args:
       steps: increasing steps, shape (n,).
       losses: the loss logged at each step, shape (n,); NaN/Inf allowed (that is an
         explosion). Curves of fewer than 8 points are only checked for explosions.
+      initial_loss: the loss before the first step, when known; it joins the curve as its
+        first point (a curve logged as means of chunks of steps may start after the blow-up).
 
     Returns:
       A list of CurveFinding, empty for a healthy curve. "explodes": a NaN/Inf loss, or a loss
@@ -89,6 +92,9 @@ def loss_curve_pathologies(steps: np.ndarray, losses: np.ndarray) -> list[CurveF
                          f"{steps.shape} and {losses.shape}.")
     if np.any(np.diff(steps) <= 0):
         raise ValueError("steps: expected increasing steps, found a step that does not increase.")
+    if initial_loss is not None and len(steps):
+        steps = np.concatenate([[steps[0] - 1], steps])
+        losses = np.concatenate([[float(initial_loss)], losses])
     if len(losses) == 0:
         return []
     findings = []

@@ -3,6 +3,7 @@
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import (
     DataConfig,
+    DiagnoseConfig,
     ModelConfig,
     OptimizerConfig,
     RunConfig,
@@ -15,7 +16,7 @@ from jaxdiag.experiment.config import (
     load_config,
 )
 from jaxdiag.experiment.data_setup import load_splits
-from jaxdiag.experiment.evaluate import Evaluation, make_evaluator
+from jaxdiag.experiment.evaluate import Evaluation, make_evaluator, make_predictor
 from jaxdiag.experiment.loop import FitResult, fit
 from jaxdiag.experiment.optimizer import make_optimizer
 from jaxdiag.experiment.train_step import (
@@ -30,6 +31,7 @@ from jaxdiag.experiment.train_step import (
 __all__ = [
     "Checkpointer",
     "DataConfig",
+    "DiagnoseConfig",
     "Evaluation",
     "FitResult",
     "ModelConfig",
@@ -50,6 +52,7 @@ __all__ = [
     "make_evaluator",
     "make_monitored_train_step",
     "make_optimizer",
+    "make_predictor",
     "make_train_step",
     "make_train_steps",
 ]

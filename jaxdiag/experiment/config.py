@@ -128,6 +128,40 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class DiagnoseConfig:
+    """The diagnoses around the baseline.
+
+    overfit_steps, overfit_target_loss: the overfit-one-batch check's step budget and the loss
+      it must reach on one training batch.
+    label_errors: look for label errors by confident learning on the training split, with
+      ``label_error_folds``-fold cross-validated MLPs trained as one population.
+    learning_curve: train MLPs on 1/16 ... all of the training split as one population and fit
+      a power law to their dev error.
+    population_steps: training steps of each member of those two populations.
+    worst_mistakes: how many of the dev set's most confident mistakes to report (and draw).
+    """
+
+    overfit_steps: int = 300
+    overfit_target_loss: float = 0.05
+    label_errors: bool = True
+    label_error_folds: int = 5
+    learning_curve: bool = True
+    population_steps: int = 1000
+    worst_mistakes: int = 16
+
+    def __post_init__(self):
+        require_key(self.overfit_steps >= 8, "diagnose.overfit_steps", "an integer >= 8",
+                    self.overfit_steps)
+        require_key(self.overfit_target_loss > 0, "diagnose.overfit_target_loss", "a value > 0",
+                    self.overfit_target_loss)
+        require_key(self.label_error_folds >= 2, "diagnose.label_error_folds",
+                    "an integer >= 2", self.label_error_folds)
+        for name in ("population_steps", "worst_mistakes"):
+            value = getattr(self, name)
+            require_key(value > 0, f"diagnose.{name}", "a positive integer", value)
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A whole run. human_error is the Bayes-error proxy of the bias/variance analysis."""
 
@@ -138,6 +172,7 @@ class RunConfig:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    diagnose: DiagnoseConfig = field(default_factory=DiagnoseConfig)
 
     def __post_init__(self):
         require_key(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",
@@ -172,6 +207,9 @@ def _typed(key: str, value: Any, hint: Any) -> Any:
         item = typing.get_args(hint)[0]
         require_key(isinstance(value, list | tuple), key, f"a list of {item.__name__}", value)
         return tuple(_typed(f"{key}[{i}]", v, item) for i, v in enumerate(value))
+    if hint is bool:
+        require_key(isinstance(value, bool), key, "true or false", value)
+        return value
     if hint is float:
         require_key(isinstance(value, int | float) and not isinstance(value, bool), key,
                     "a number", value)
@@ -256,7 +294,7 @@ def config_to_toml(config: RunConfig) -> str:
 def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(value)  # strings, ints and floats are spelled alike in JSON and TOML
+    return json.dumps(value)  # strings, booleans, ints and floats: alike in JSON and TOML
 
 
 def first_difference(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> str | None:

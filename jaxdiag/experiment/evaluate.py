@@ -56,16 +56,34 @@ def make_evaluator(
 
     def evaluate(params: Params, x: np.ndarray, y: np.ndarray) -> Evaluation:
         n = len(y)
-        batches = -(-n // batch_size)
-        pad = batches * batch_size - n
-        xb = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
-        yb = np.concatenate([y, np.zeros(pad, y.dtype)])
-        wb = np.concatenate([np.ones(n, np.float32), np.zeros(pad, np.float32)])
-        shape = (batches, batch_size)
-        loss_sum, confusion = sums(params, xb.reshape(shape + x.shape[1:]), yb.reshape(shape),
-                                   wb.reshape(shape))
+        xb, yb, wb = (_batched(a, batch_size) for a in (x, y, np.ones(n, np.float32)))
+        loss_sum, confusion = sums(params, xb, yb, wb)
         confusion = np.asarray(confusion).round().astype(np.int64)
         accuracy = float(np.trace(confusion) / n)
         return Evaluation(float(loss_sum) / n, 1.0 - accuracy, accuracy, confusion)
 
     return evaluate
+
+
+def make_predictor(
+    apply_fn: ApplyFn, batch_size: int = 1024
+) -> Callable[[Params, np.ndarray], np.ndarray]:
+    """``predict(params, x) -> probabilities``: float32 (n, C) softmax of the logits of x
+    (n, ...), computed in a ``lax.map`` over padded batches of ``batch_size``."""
+
+    @jax.jit
+    def batched(params: Params, xb: jax.Array) -> jax.Array:
+        return jax.lax.map(lambda x: jax.nn.softmax(apply_fn(params, x), axis=-1), xb)
+
+    def predict(params: Params, x: np.ndarray) -> np.ndarray:
+        out = np.asarray(batched(params, _batched(x, batch_size)))
+        return out.reshape(-1, out.shape[-1])[:len(x)]
+
+    return predict
+
+
+def _batched(a: np.ndarray, batch_size: int) -> np.ndarray:
+    """``a`` (n, ...) zero-padded to whole batches and reshaped to (batches, batch_size, ...)."""
+    batches = -(-len(a) // batch_size)
+    pad = np.zeros((batches * batch_size - len(a), *a.shape[1:]), a.dtype)
+    return np.concatenate([a, pad]).reshape(batches, batch_size, *a.shape[1:])
