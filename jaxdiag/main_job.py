@@ -83,8 +83,9 @@ def run_main_job(
     Raises:
       ValueError: a bad config, bad data, or a run folder holding another config.
     """
-    run_dir = prepare_run_folder(runs_dir, config, fresh)
     splits = load_splits(config.data)
+    tags = read_dev_tags(config.diagnose.tags_file, len(splits["dev"].data))
+    run_dir = prepare_run_folder(runs_dir, config, fresh)
     train = splits["train"].data
     if config.train.batch_size > len(train):
         raise ValueError(
@@ -119,7 +120,7 @@ def run_main_job(
     steps_logged, losses_logged = zip(*result.history["train_loss"], strict=True)
     curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
                                    initial_loss=sanity["overfit"].initial_loss)
-    analysis = _error_analysis(config, splits["dev"], arrays["dev"][0],
+    analysis = _error_analysis(config, splits["dev"], tags,
                                make_predictor(apply_fn)(result.state.params, arrays["dev"][0]),
                                result.final["dev"], run_dir)
     suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
@@ -180,10 +181,40 @@ def _sanity_checks(config: RunConfig, train: Split, x_train: np.ndarray, batch: 
     return {"checks": checks, "overfit": overfit}
 
 
-def _error_analysis(config: RunConfig, dev: Split, x_dev: np.ndarray,
+def read_dev_tags(path: str, dev_size: int) -> dict[str, np.ndarray]:
+    """Error-analysis tags of dev examples from a CSV with a header ``index,tag`` (one row per
+    tagged example and tag; indices as in report.json's worst mistakes); {} for no path.
+
+    Returns:
+      {tag: bool (dev_size,)}.
+
+    Raises:
+      ValueError: a missing file, another header, or an index outside the dev split, naming
+        config key 'diagnose.tags_file'.
+    """
+    if not path:
+        return {}
+    key = "config key 'diagnose.tags_file'"
+    if not Path(path).is_file():
+        raise ValueError(f"{key}: no such file {path!r}.")
+    lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    if not lines or [h.strip() for h in lines[0].split(",")] != ["index", "tag"]:
+        raise ValueError(f"{key}: expected the header 'index,tag' in {path!r}, found "
+                         f"{lines[0] if lines else 'an empty file'!r}.")
+    tags: dict[str, np.ndarray] = {}
+    for number, line in enumerate(lines[1:], 2):
+        index, _, tag = (part.strip() for part in line.partition(","))
+        if not index.isdigit() or not int(index) < dev_size or not tag:
+            raise ValueError(f"{key}: line {number} of {path!r}: expected a dev index in "
+                             f"[0, {dev_size}) and a tag, found {line!r}.")
+        tags.setdefault(tag, np.zeros(dev_size, bool))[int(index)] = True
+    return tags
+
+
+def _error_analysis(config: RunConfig, dev: Split, tags: dict[str, np.ndarray],
                     probabilities: np.ndarray, evaluation: Evaluation, run_dir: Path) -> dict:
-    """The dev set's worst mistakes (drawn when inputs are images), costly confusions and
-    the ceiling of fixing each true class's mistakes."""
+    """The dev set's worst mistakes (drawn when inputs are images), costly confusions, the
+    ceiling of fixing each true class's mistakes and each user tag's (``tags``)."""
     names = dev.data.class_names
     y = dev.data.y
     worst = worst_mistakes(y, probabilities, config.diagnose.worst_mistakes)
@@ -197,7 +228,8 @@ def _error_analysis(config: RunConfig, dev: Split, x_dev: np.ndarray,
             title="dev: most confident mistakes (index: true→predicted, confidence)"))
     return {"split": "dev", "worst_mistakes": worst.as_dict(), "worst_mistakes_png": figure,
             "confusions": costly_confusions(evaluation.confusion, names),
-            "categories": error_categories(y, predicted, per_class)}
+            "categories": error_categories(y, predicted, per_class),
+            "tags": error_categories(y, predicted, tags)}
 
 
 def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int) -> tuple:

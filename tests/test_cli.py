@@ -74,10 +74,17 @@ def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfi
                                                                                   capsys):
     """The two runs of issue 6's "done when", at the FAST size (the full runs: README)."""
     base = ["run", "--json", "--runs-dir", str(tmp_path), *FAST, *NO_POPULATIONS]
+    tags = tmp_path / "tags.csv"
+    tags.write_text("index,tag\n" + "".join(f"{i},first ten\n" for i in range(10)))
     gaps = {}
     for target in ("shift", "source"):
-        assert main([*base, "--name", target, "--set", f"data.target={target!r}"]) == 0
-        gaps[target] = json.loads(capsys.readouterr().out)["bias_variance"]
+        assert main([*base, "--name", target, "--set", f"data.target={target!r}",
+                     "--set", f"diagnose.tags_file={str(tags)!r}"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        gaps[target] = report["bias_variance"]
+        [tag] = report["error_analysis"]["tags"]
+        assert tag["category"] == "first ten" and 0 <= tag["errors"] <= 10
+        assert tag["ceiling"] == pytest.approx(tag["errors"] / report["splits"]["dev"]["size"])
     assert gaps["shift"]["gaps"]["data_mismatch"] > 0.05
     assert gaps["shift"]["dominant"] == "data_mismatch"
     assert abs(gaps["source"]["gaps"]["data_mismatch"]) < 0.03

@@ -139,6 +139,9 @@ class DiagnoseConfig:
       a power law to their dev error.
     population_steps: training steps of each member of those two populations.
     worst_mistakes: how many of the dev set's most confident mistakes to report (and draw).
+    tags_file: a CSV "index,tag" of dev examples tagged by hand (Ng's error-analysis
+      spreadsheet: "blurry", "mislabelled"...); report.json tallies each tag's share of the
+      mistakes and its ceiling. Empty for none.
     """
 
     overfit_steps: int = 300
@@ -148,6 +151,7 @@ class DiagnoseConfig:
     learning_curve: bool = True
     population_steps: int = 1000
     worst_mistakes: int = 16
+    tags_file: str = ""
 
     def __post_init__(self):
         require_key(self.overfit_steps >= 8, "diagnose.overfit_steps", "an integer >= 8",
