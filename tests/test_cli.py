@@ -90,7 +90,8 @@ def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfi
     assert abs(gaps["source"]["gaps"]["data_mismatch"]) < 0.03
     assert gaps["source"]["dominant"] != "data_mismatch"
 
-    assert main([*base, "--name", "lr10", "--set", "optimizer.learning_rate=10"]) == 0
+    assert main([*base, "--name", "lr10", "--set", "optimizer.learning_rate=10",
+                 "--set", "train.steps=200"]) == 0
     report = json.loads(capsys.readouterr().out)
     overfit = report["sanity"]["overfit_one_batch"]
     assert not overfit["passed"] and overfit["findings"][0]["kind"] == "explodes"
@@ -127,7 +128,8 @@ def test_errors_exit_2_and_leave_the_run_folder_alone(tmp_path, capsys):
 def test_killed_run_resumes_to_the_same_numbers(tmp_path):
     """SIGKILL `jaxdiag run` after its first checkpoint; the rerun ends where a whole run does."""
     slow = ["--set", "train.steps=6000", "--set", "train.eval_every=500",
-            "--set", "train.checkpoint_every=500", *NO_POPULATIONS, "--no-progress", "--json"]
+            "--set", "train.checkpoint_every=500", "--set", "model.hidden=[64]",
+            "--set", "diagnose.overfit_steps=50", *NO_POPULATIONS, "--no-progress", "--json"]
     command = [sys.executable, "-m", "jaxdiag.cli", "run", "--runs-dir", str(tmp_path), *slow]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([*command, "--name", "killed"], env=env,
