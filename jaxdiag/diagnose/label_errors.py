@@ -12,7 +12,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from jaxdiag.search import Data, MLPTask, train_population
+from jaxdiag.diagnose.subset_models import train_on_subsets
 
 
 class LabelErrors(NamedTuple):
@@ -118,14 +118,8 @@ def cross_validated_probabilities(
         raise ValueError(f"folds: expected 2 <= folds <= {n} examples, found {folds}.")
     fold = np.random.default_rng(seed).permutation(n) % folds
     masks = fold[None, :] != np.arange(folds)[:, None]
-    task = MLPTask(int(np.prod(x.shape[1:])), num_classes, width=width, depth=depth,
-                   optimizer="adam")
-    hparams = {"learning_rate": np.full(folds, learning_rate),
-               "weight_decay": np.full(folds, weight_decay)}
-    result = train_population(task, hparams, seed * 1000 + np.arange(folds),
-                              Data(x, y, x[:1], y[:1]), steps=steps,
-                              batch_size=min(batch_size, int(masks.sum(1).min())),
-                              train_masks=masks)
-    logits = jax.vmap(task.apply, in_axes=(0, None))(result.params, x)  # (folds, n, C)
+    logits, _ = train_on_subsets(x, y, masks, num_classes, steps=steps, batch_size=batch_size,
+                                 width=width, depth=depth, learning_rate=learning_rate,
+                                 weight_decay=weight_decay, seed=seed)  # (folds, n, C)
     probabilities = np.asarray(jax.nn.softmax(logits, axis=-1))
     return probabilities[fold, np.arange(n)]

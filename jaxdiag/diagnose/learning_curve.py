@@ -9,11 +9,9 @@ gather more data"; Hestness et al. 2017 for the power law).
 
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from jaxdiag.search import Data, MLPTask, train_population
+from jaxdiag.diagnose.subset_models import train_on_subsets
 
 FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0)
 MIN_GAIN = 0.005  # doubling the data must lower dev error by half a point ...
@@ -137,15 +135,11 @@ def learning_curve(
         for f, size in enumerate(sizes):
             masks[s, f, order[:size]] = True
     masks = masks.reshape(-1, n)
-    members = len(masks)
-    task = MLPTask(int(np.prod(x_train.shape[1:])), num_classes, width=width, depth=depth,
-                   optimizer="adam")
-    result = train_population(
-        task, {"learning_rate": np.full(members, learning_rate)},
-        seed * 1000 + np.arange(members), Data(x_train, y_train, x_dev, y_dev), steps=steps,
-        batch_size=min(batch_size, int(sizes[0])), train_masks=masks)
-    logits = jax.vmap(task.apply, in_axes=(0, None))(result.params, x_train)  # (K, n, C)
-    wrong = np.asarray(jnp.argmax(logits, -1) != y_train)
+    logits, result = train_on_subsets(
+        x_train, y_train, masks, num_classes, dev=(x_dev, y_dev), steps=steps,
+        batch_size=batch_size, width=width, depth=depth, learning_rate=learning_rate,
+        seed=seed)  # (K, n, C)
+    wrong = np.argmax(logits, -1) != y_train
     train_error = ((wrong & masks).sum(1) / masks.sum(1)).reshape(seeds, -1).mean(0)
     dev = result.dev_error.reshape(seeds, -1)
     dev_error, dev_std = dev.mean(0), dev.std(0)
