@@ -132,6 +132,9 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
             "--set", "diagnose.overfit_steps=50", *NO_POPULATIONS, "--no-progress", "--json"]
     command = [sys.executable, "-m", "jaxdiag.cli", "run", "--runs-dir", str(tmp_path), *slow]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # the uninterrupted reference runs alongside (two cores), to keep the suite short
+    reference = subprocess.Popen([*command, "--name", "whole"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process = subprocess.Popen([*command, "--name", "killed"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     first_checkpoint = tmp_path / "killed" / "checkpoints" / "500"
@@ -146,8 +149,9 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
 
     resumed = json.loads(subprocess.run([*command, "--name", "killed"], env=env, check=True,
                                         capture_output=True).stdout)
-    whole = json.loads(subprocess.run([*command, "--name", "whole"], env=env, check=True,
-                                      capture_output=True).stdout)
+    out, err = reference.communicate()
+    assert reference.returncode == 0, err.decode()
+    whole = json.loads(out)
     assert 500 <= resumed["training"]["resumed_from"] < 6000
     assert whole["training"]["resumed_from"] is None
     assert resumed["splits"] == whole["splits"]
