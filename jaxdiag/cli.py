@@ -5,9 +5,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from jaxdiag.diagnose import GAPS
-
-GAP_LABELS = {
+GAP_LABELS = {  # the order of jaxdiag.diagnose.GAPS (imported late: --help answers at once)
     "avoidable_bias": "avoidable bias   (train - human)",
     "variance": "variance         (train-dev - train)",
     "data_mismatch": "data mismatch    (dev - train-dev)",
@@ -33,6 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="delete the run folder of the same name and start over")
     run.add_argument("--json", action="store_true", help="print report.json to stdout")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train = commands.add_parser(
+        "train", help="train a shared trunk with named heads: multi-task, transfer, studies",
+        description="Runs (or resumes) a multi-task or transfer-learning run from a TOML "
+                    "config, and writes runs/<name>/ with config.toml, summary.json, "
+                    "TensorBoard events and Orbax checkpoints (best and latest). A config with "
+                    "a [study] runs every arm with every seed and prints the comparison.")
+    train.add_argument("config", metavar="CONFIG", help="train TOML file")
+    train.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                       dest="overrides", help="override a key, e.g. --set optimizer.learning_rate"
+                       "=1e-3 (repeatable)")
+    train.add_argument("--runs-dir", default="runs", help="parent folder of runs (default: runs)")
+    train.add_argument("--fresh", action="store_true", help="delete the run folder first")
+    train.add_argument("--json", action="store_true", help="print the summary as JSON")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     sweep = commands.add_parser(
         "sweep", help="hyperparameter search: populations of models trained at once",
         description="Runs (or resumes) a sweep: populations of MLPs on the sweep's data, each "
@@ -54,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "sweep":
         return _sweep(args)
+    if args.command == "train":
+        return _train(args)
     # Heavy imports after parsing, so --help answers at once.
     from absl import logging as absl_logging
 
@@ -88,6 +102,85 @@ def _sweep(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(summary, indent=1) if args.json else format_sweep(summary))
     return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from absl import logging as absl_logging
+
+    from jaxdiag.experiment import load_config
+    from jaxdiag.experiment.multitask_config import MultiTaskConfig
+    from jaxdiag.train_job import run_train_job
+
+    absl_logging.set_verbosity(absl_logging.WARNING)  # Orbax logs every save at INFO
+    try:
+        config = load_config(args.config, args.overrides, cls=MultiTaskConfig)
+        summary = run_train_job(config, args.runs_dir, fresh=args.fresh,
+                                progress=not args.no_progress,
+                                config_dir=Path(args.config).parent)
+    except ValueError as e:
+        print(f"jaxdiag: error: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    elif "arms" in summary:
+        print(format_study(summary))
+    else:
+        print(format_train(summary))
+    return 0
+
+
+def format_train(summary: dict) -> str:
+    """Per-task dev and test metrics at the best checkpoint, and where the run lives."""
+    training, transfer = summary["training"], summary["transfer"]
+    lines = [f"run {summary['config']['name']}: tasks "
+             + ", ".join(f"{t} ({k})" for t, k in summary["tasks"].items())
+             + f"; transfer {transfer['mode']}"
+             + (f" from {transfer['source_run']}" if transfer["source_run"] else ""), ""]
+    lines.append(f"{'task':<14}{'split':<6}{'labelled':>9}{'loss':>9}{'accuracy':>10}{'f1':>8}"
+                 f"{'roc auc':>9}")
+    for task in summary["tasks"]:
+        for split in ("dev", "test"):
+            m = summary[split]["tasks"][task]
+            auc = "" if m["roc_auc"] is None else f"{m['roc_auc']:.4f}"
+            lines.append(f"{task:<14}{split:<6}{m['labelled']:>9}{m['loss']:>9.4f}"
+                         f"{m['accuracy']:>10.2%}{m['f1']:>8.4f}{auc:>9}")
+    stopped = {"early_stopping": "stopped early", "diverged": "DIVERGED (NaN/Inf loss)"}
+    lines += ["", f"trained {training['steps_done']} steps"
+              + (f" ({stopped[training['stopped']]})" if training["stopped"] else "")
+              + (f", resumed from step {training['resumed_from']}"
+                 if training["resumed_from"] is not None else "")
+              + f"; best dev {training['select']} {training['best_value']:.4g} at step "
+              f"{training['best_step']} (metrics above are at that checkpoint)"
+              if training["best_step"] is not None else "no dev evaluation improved"]
+    if transfer["mode"] == "head_only":
+        lines.append("trunk parameters bit-identical to the source: "
+                     + ("yes" if transfer["trunk_unchanged"] else "NO"))
+    run_dir = summary["run_dir"]
+    lines += [f"run folder: {run_dir}  (summary.json, config.toml, tensorboard/, checkpoints/)",
+              f"  tensorboard --logdir {run_dir}/tensorboard"]
+    return "\n".join(lines)
+
+
+def format_study(study: dict) -> str:
+    """The study's table: each arm's test metric per task, mean ± std over the seeds."""
+    metric, tasks = study["metric"], study["tasks"]
+    lines = [f"study {study['run_dir']}: test {metric}, mean ± std over seeds "
+             f"{study['seeds']}", "",
+             "| arm | " + " | ".join(tasks) + " |", "|---" * (len(tasks) + 1) + "|"]
+    for arm, row in study["arms"].items():
+        cells = []
+        for task in tasks:
+            cell = row.get(task)
+            if cell is None:
+                cells.append("")
+            else:
+                scale, unit = (100, "%") if metric != "loss" else (1, "")
+                std = "" if cell["std"] is None else f" ± {cell['std'] * scale:.1f}"
+                cells.append(f"{cell['mean'] * scale:.1f}{std}{unit}")
+        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def format_sweep(summary: dict) -> str:
@@ -169,7 +262,7 @@ def format_summary(report: dict, report_file: str) -> str:
               f"likely: {'; '.join(f['causes'][:2])}" for f in report["loss_curve"]]
     bv = report["bias_variance"]
     lines += ["", f"bias / variance (human-level error {bv['errors']['human']:.2%})"]
-    for gap in GAPS:
+    for gap in GAP_LABELS:
         value = bv["gaps"][gap]
         lines.append(f"  {GAP_LABELS[gap]:<38}{'n/a' if value is None else f'{value:+.2%}':>8}")
     if bv["dominant"]:

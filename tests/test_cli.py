@@ -157,3 +157,75 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
     assert resumed["splits"] == whole["splits"]
     assert resumed["history"] == whole["history"]
     assert resumed["bias_variance"] == whole["bias_variance"]
+
+
+TRAIN_CONFIG = """
+name = "cli-train"
+[trunk]
+hidden = [32]
+[[tasks]]
+name = "digit"
+[[tasks]]
+name = "even"
+kind = "binary"
+positive = [0, 2, 4, 6, 8]
+[data]
+missing_fraction = 0.5
+[train]
+steps = 600
+eval_every = 100
+"""
+
+
+def test_killed_train_run_resumes_to_the_same_numbers(tmp_path):
+    """SIGKILL `jaxdiag train` after its first checkpoint; the rerun ends where a whole run
+    does, down to the history and the best checkpoint's dev and test metrics."""
+    (tmp_path / "train.toml").write_text(TRAIN_CONFIG)
+    command = [sys.executable, "-m", "jaxdiag.cli", "train", str(tmp_path / "train.toml"),
+               "--runs-dir", str(tmp_path), "--no-progress", "--json"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    reference = subprocess.Popen([*command, "--set", 'name="whole"'], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen([*command, "--set", 'name="killed"'], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first_checkpoint = tmp_path / "killed" / "checkpoints" / "latest" / "100"
+    deadline = time.monotonic() + 120
+    while not first_checkpoint.is_dir() and process.poll() is None:
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()
+    assert not (tmp_path / "killed" / "summary.json").exists()
+
+    resumed = json.loads(subprocess.run([*command, "--set", 'name="killed"'], env=env,
+                                        check=True, capture_output=True).stdout)
+    out, err = reference.communicate()
+    assert reference.returncode == 0, err.decode()
+    whole = json.loads(out)
+    assert 100 <= resumed["training"]["resumed_from"] < 600
+    assert whole["training"]["resumed_from"] is None
+    for key in ("history", "dev", "test"):
+        assert resumed[key] == whole[key]
+    assert resumed["data"]["train"]["labelled"]["even"] < resumed["data"]["train"]["size"]
+
+
+def test_train_summary_table_and_config_errors(tmp_path, capsys):
+    (tmp_path / "train.toml").write_text(TRAIN_CONFIG)
+    base = ["train", str(tmp_path / "train.toml"), "--runs-dir", str(tmp_path), "--no-progress"]
+    assert main([*base, "--set", "train.steps=100"]) == 0
+    out = capsys.readouterr().out
+    for text in ("run cli-train: tasks digit (multiclass), even (binary)", "even", "roc auc",
+                 "best dev loss", f"{tmp_path}/cli-train"):
+        assert text in out
+    assert main([*base, "--set", "train.step=100"]) == 2
+    assert "config key 'train.step': unknown key" in capsys.readouterr().err
+    assert main([*base, "--set", "train.steps=200"]) == 2
+    assert "first difference: train.steps (100 vs 200)" in capsys.readouterr().err
+
+
+def test_gap_labels_follow_the_decomposition():
+    from jaxdiag.cli import GAP_LABELS
+    from jaxdiag.diagnose import GAPS
+
+    assert tuple(GAP_LABELS) == GAPS

@@ -30,9 +30,10 @@ class Checkpointer:
                                   record=ocp.args.JsonSave(snapshot))
         self._manager.save(step, args=args)
 
-    def restore(self, step: int, like: Any) -> tuple[Any, dict]:
-        """The state and record saved at ``step``; ``like`` gives the state's structure."""
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+    def restore(self, step: int, like: Any = None) -> tuple[Any, dict]:
+        """The state and record saved at ``step``; ``like`` gives the state's structure (None:
+        the saved structure, with tuples and NamedTuples as they were saved: dicts or lists)."""
+        abstract = None if like is None else jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
         args = ocp.args.Composite(state=ocp.args.StandardRestore(abstract),
                                   record=ocp.args.JsonRestore())
         restored = self._manager.restore(step, args=args)

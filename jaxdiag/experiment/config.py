@@ -228,14 +228,17 @@ def _typed(key: str, value: Any, hint: Any) -> Any:
     raise TypeError(f"config key {key!r}: unsupported field type {hint}")  # a bug in this module
 
 
-def load_config(path: str | Path | None = None, overrides: typing.Sequence[str] = ()) -> RunConfig:
-    """The config in TOML file ``path`` (defaults when None), then ``KEY=VALUE`` overrides.
+def load_config(
+    path: str | Path | None = None, overrides: typing.Sequence[str] = (), cls: type = RunConfig
+) -> Any:
+    """The ``cls`` config in TOML file ``path`` (defaults when None), then ``KEY=VALUE``
+    overrides.
 
     Override values are TOML literals (``train.steps=100``, ``model.hidden=[64, 64]``); a value
     that is not a TOML literal is taken as a string (``data.source=my.csv``).
     """
     values = read_config_file(path) if path is not None else {}
-    return config_from_dict(apply_overrides(values, overrides))
+    return config_from_dict(apply_overrides(values, overrides), cls)
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -283,21 +286,26 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
-def config_to_toml(config: RunConfig) -> str:
+def config_to_toml(config: Any) -> str:
     """TOML text that ``load_config`` reads back into an equal config."""
-    scalars, tables = [], []
-    for key, value in config_to_dict(config).items():
+    return "\n".join(_toml_lines(config_to_dict(config), "")).lstrip("\n") + "\n"
+
+
+def _toml_lines(values: dict[str, Any], table: str) -> list[str]:
+    """Scalars of ``values`` first, then each sub-table under its dotted header."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in values.items() if not isinstance(v, dict)]
+    for key, value in values.items():
         if isinstance(value, dict):
-            tables.append(f"\n[{key}]")
-            tables += [f"{k} = {_toml_value(v)}" for k, v in value.items()]
-        else:
-            scalars.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(scalars + tables) + "\n"
+            header = f"{table}.{key}" if table else key
+            lines += [f"\n[{header}]", *_toml_lines(value, header)]
+    return lines
 
 
 def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # a table inside a list: an inline table
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(value)  # strings, booleans, ints and floats: alike in JSON and TOML
 
 

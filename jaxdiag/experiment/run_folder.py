@@ -3,9 +3,9 @@
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from jaxdiag.experiment.config import (
-    RunConfig,
     config_to_dict,
     config_to_toml,
     first_difference,
@@ -15,12 +15,13 @@ from jaxdiag.experiment.config import (
 CONFIG_FILE = "config.toml"
 
 
-def prepare_run_folder(runs_dir: str | Path, config: RunConfig, fresh: bool = False) -> Path:
+def prepare_run_folder(runs_dir: str | Path, config: Any, fresh: bool = False) -> Path:
     """Creates ``runs_dir/config.name`` with ``config.toml``, or reopens it to resume.
 
     Args:
       runs_dir: parent folder of all runs.
-      config: the resolved config of this run.
+      config: the resolved config of this run (a RunConfig, or any config dataclass with a
+        ``name``).
       fresh: delete an existing folder of the same name first.
 
     Returns:
@@ -35,7 +36,8 @@ def prepare_run_folder(runs_dir: str | Path, config: RunConfig, fresh: bool = Fa
         shutil.rmtree(run_dir)
     saved = run_dir / CONFIG_FILE
     if saved.exists():
-        difference = first_difference(config_to_dict(load_config(saved)), config_to_dict(config))
+        saved_config = load_config(saved, cls=type(config))
+        difference = first_difference(config_to_dict(saved_config), config_to_dict(config))
         if difference:
             raise ValueError(
                 f"run folder {str(run_dir)!r} holds a run with another config (first difference: "

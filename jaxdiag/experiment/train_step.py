@@ -108,7 +108,7 @@ def make_train_steps(
     Args of the returned function:
       state: TrainState at step s.
       x: float array, shape (n, ...), the whole training set (on device).
-      y: int array, shape (n,).
+      y: int array, shape (n,), or a pytree of arrays of leading size n (e.g. {task: labels}).
       num_steps: static count of steps to take.
 
     Returns:
@@ -132,7 +132,7 @@ def make_train_steps(
         def body(carry: tuple[TrainState, jax.Array], _: Any):
             state, order = carry
             order, batch = next_batch(state, order)
-            state, loss = train_step(state, x[batch], y[batch])
+            state, loss = train_step(state, x[batch], _take(y, batch))
             return (state, order), loss
 
         plain = num_steps if monitored_step is None else num_steps - 1
@@ -141,7 +141,12 @@ def make_train_steps(
         if monitored_step is None:
             return state, losses
         _, batch = next_batch(state, order)
-        state, loss, stats = monitored_step(state, x[batch], y[batch])
+        state, loss, stats = monitored_step(state, x[batch], _take(y, batch))
         return state, jnp.append(losses, loss), stats
 
     return train_steps
+
+
+def _take(y: Any, batch: jax.Array) -> Any:
+    """The rows ``batch`` of every array in pytree ``y``."""
+    return jax.tree.map(lambda a: a[batch], y)

@@ -8,6 +8,7 @@ from jaxdiag.models.activations import ACTIVATIONS, activation
 from jaxdiag.models.cnn import LeNet
 from jaxdiag.models.functional import ApplyFn, Params, functional
 from jaxdiag.models.mlp import MLP
+from jaxdiag.models.trunk import ConvTrunk, Trunk
 
 MODEL_NAMES = ("mlp", "cnn")
 
@@ -36,8 +37,10 @@ __all__ = [
     "MLP",
     "MODEL_NAMES",
     "ApplyFn",
+    "ConvTrunk",
     "LeNet",
     "Params",
+    "Trunk",
     "activation",
     "build_model",
     "functional",

@@ -5,11 +5,12 @@ from collections.abc import Sequence
 import jax
 from flax import nnx
 
-from jaxdiag.models.activations import activation
+from jaxdiag.models.trunk import ConvTrunk
 
 
-class LeNet(nnx.Module):
-    """conv 3x3 -> act -> avg-pool 2 -> conv 3x3 -> act -> avg-pool 2 -> dense -> act -> dense.
+class LeNet(ConvTrunk):
+    """conv 3x3 -> act -> avg-pool 2 -> conv 3x3 -> act -> avg-pool 2 -> dense -> act -> dense:
+    a ``ConvTrunk`` with the output layer ``dense_1``.
 
     Args:
       input_shape: (h, w, c) of one image, h and w at least 4.
@@ -35,21 +36,9 @@ class LeNet(nnx.Module):
         activation_name: str = "relu",
         rngs: nnx.Rngs,
     ):
-        if len(input_shape) != 3 or min(input_shape[:2]) < 4:
-            raise ValueError(
-                "input_shape: expected images (h, w, c) with h, w >= 4, "
-                f"found {tuple(input_shape)}."
-            )
-        h, w, c = input_shape
-        self.act = activation(activation_name)
-        self.conv_0 = nnx.Conv(c, channels[0], kernel_size=(3, 3), rngs=rngs)
-        self.conv_1 = nnx.Conv(channels[0], channels[1], kernel_size=(3, 3), rngs=rngs)
-        flat = (h // 4) * (w // 4) * channels[1]
-        self.dense_0 = nnx.Linear(flat, dense, rngs=rngs)
+        super().__init__(input_shape, channels=channels, dense=dense,
+                         activation_name=activation_name, rngs=rngs)
         self.dense_1 = nnx.Linear(dense, num_classes, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nnx.avg_pool(self.act(self.conv_0(x)), window_shape=(2, 2), strides=(2, 2))
-        x = nnx.avg_pool(self.act(self.conv_1(x)), window_shape=(2, 2), strides=(2, 2))
-        x = self.act(self.dense_0(x.reshape(x.shape[0], -1)))
-        return self.dense_1(x)
+        return self.dense_1(self.features(x))

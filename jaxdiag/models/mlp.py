@@ -1,22 +1,21 @@
 """Multi-layer perceptron, the tabular and small-image baseline."""
 
-import itertools
-import math
 from collections.abc import Sequence
 
 import jax
 from flax import nnx
 
-from jaxdiag.models.activations import activation
+from jaxdiag.models.trunk import Trunk
 
 
-class MLP(nnx.Module):
-    """Flattens its input, then Dense layers ``dense_0 .. dense_L`` with an activation between.
+class MLP(Trunk):
+    """Flattens its input, then Dense layers ``dense_0 .. dense_L`` with an activation between:
+    a ``Trunk`` of the hidden widths with the output layer ``dense_L``.
 
     Args:
       input_shape: shape of one example, e.g. (64,) or (8, 8, 1).
       num_classes: width of the output logits.
-      hidden: widths of the hidden layers.
+      hidden: widths of the hidden layers (may be empty: a linear model).
       activation_name: a name from ``jaxdiag.models.ACTIVATIONS``.
       rngs: NNX random streams for the initialization.
 
@@ -32,16 +31,9 @@ class MLP(nnx.Module):
         activation_name: str = "relu",
         rngs: nnx.Rngs,
     ):
-        self.act = activation(activation_name)
-        widths = [math.prod(input_shape), *hidden, num_classes]
-        self.num_layers = len(widths) - 1
-        for i, (w_in, w_out) in enumerate(itertools.pairwise(widths)):
-            setattr(self, f"dense_{i}", nnx.Linear(w_in, w_out, rngs=rngs))
+        super().__init__(input_shape, hidden=hidden, activation_name=activation_name, rngs=rngs)
+        width = hidden[-1] if hidden else self.input_width
+        setattr(self, f"dense_{len(hidden)}", nnx.Linear(width, num_classes, rngs=rngs))
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = x.reshape(x.shape[0], -1)
-        for i in range(self.num_layers):
-            x = getattr(self, f"dense_{i}")(x)
-            if i < self.num_layers - 1:
-                x = self.act(x)
-        return x
+        return getattr(self, f"dense_{self.num_layers}")(self.features(x))

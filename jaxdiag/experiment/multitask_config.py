@@ -1,0 +1,222 @@
+"""The config of ``jaxdiag train``: a shared trunk, named task heads, transfer, and studies.
+
+Loaded like the run config (``load_config(path, overrides, cls=MultiTaskConfig)``): TOML,
+then ``--set KEY=VALUE``; every key and type is checked and errors name the dotted key.
+"""
+
+from dataclasses import dataclass, field
+
+from jaxdiag.experiment.config import OptimizerConfig, require_key
+
+TASK_KINDS = ("multiclass", "binary")
+TRANSFER_MODES = ("none", "head_only", "last_n", "full")
+TASK_METRICS = ("loss", "accuracy", "f1", "roc_auc")
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """One head and its labels.
+
+    name: the head's name (a key of the labels and of the metrics).
+    kind: "multiclass" (softmax over the kept classes, relabelled 0..k-1) or "binary"
+      (sigmoid; label 1 when the example's class is in ``positive``).
+    positive: the classes that are positive for a binary task.
+    weight: the task's weight in the training loss (sum of weight x task loss).
+    """
+
+    name: str = "label"
+    kind: str = "multiclass"
+    positive: tuple[int, ...] = ()
+    weight: float = 1.0
+
+    def __post_init__(self):
+        require_key(self.name.isidentifier(), "tasks.name", "an identifier (letters, digits, _)",
+                    self.name)
+        require_key(self.kind in TASK_KINDS, f"tasks.{self.name}.kind", f"one of {TASK_KINDS}",
+                    self.kind)
+        require_key(self.kind == "multiclass" or bool(self.positive),
+                    f"tasks.{self.name}.positive", "at least one positive class for a binary "
+                    "task", self.positive)
+        require_key(self.weight >= 0, f"tasks.{self.name}.weight", "a value >= 0", self.weight)
+
+
+@dataclass(frozen=True)
+class TaskDataConfig:
+    """The examples and their splits.
+
+    source: "digits" (built in) or a path to a .npz / .csv file of (x, class) examples.
+    classes: keep only these classes (empty: all).
+    dev_fraction, test_fraction: shares of the kept examples held out as dev and test
+      (drawn with ``split_seed``, the same for every run seed).
+    labels_per_class: keep only this many training examples of each class, drawn with the
+      run seed (0: every training example).
+    missing_fraction: share of each task's training labels hidden (set to -1, "not
+      labelled"), drawn independently per task with the run seed. Dev and test keep theirs.
+    """
+
+    source: str = "digits"
+    label_column: str = "label"
+    classes: tuple[int, ...] = ()
+    dev_fraction: float = 0.2
+    test_fraction: float = 0.3
+    labels_per_class: int = 0
+    missing_fraction: float = 0.0
+    split_seed: int = 0
+
+    def __post_init__(self):
+        for name in ("dev_fraction", "test_fraction"):
+            value = getattr(self, name)
+            require_key(0 < value < 1, f"data.{name}", "a value in (0, 1)", value)
+        require_key(self.dev_fraction + self.test_fraction < 1, "data.test_fraction",
+                    f"less than 1 - data.dev_fraction = {1 - self.dev_fraction:.3g}",
+                    self.test_fraction)
+        require_key(self.labels_per_class >= 0, "data.labels_per_class", "an integer >= 0",
+                    self.labels_per_class)
+        require_key(0 <= self.missing_fraction < 1, "data.missing_fraction",
+                    "a value in [0, 1)", self.missing_fraction)
+
+
+@dataclass(frozen=True)
+class TrunkConfig:
+    """The shared trunk, every layer activated.
+
+    name: "mlp" (dense layers of the ``hidden`` widths) or "cnn" (images only: two 3x3
+      convolutions of ``channels``, each average-pooled by 2, then one dense layer of width
+      ``hidden[-1]``).
+    """
+
+    name: str = "mlp"
+    hidden: tuple[int, ...] = (128, 128)
+    channels: tuple[int, int] = (16, 32)
+    activation: str = "relu"
+
+    def __post_init__(self):
+        require_key(self.name in ("mlp", "cnn"), "trunk.name", "'mlp' or 'cnn'", self.name)
+        require_key(bool(self.hidden) and all(h > 0 for h in self.hidden), "trunk.hidden",
+                    "a non-empty list of positive widths", self.hidden)
+        require_key(len(self.channels) == 2 and all(c > 0 for c in self.channels),
+                    "trunk.channels", "two positive channel counts", self.channels)
+        choices = ("relu", "tanh", "sigmoid", "gelu", "elu")
+        require_key(self.activation in choices, "trunk.activation", f"one of {choices}",
+                    self.activation)
+
+
+@dataclass(frozen=True)
+class TransferConfig:
+    """Starting from the trunk of another run.
+
+    source: a TOML config of the pretraining run (trained first if its run folder is not
+      finished; relative paths are taken from this config's folder) or a run folder. Its
+      best checkpoint's trunk is loaded; the heads start fresh.
+    mode: "none" (from scratch, source ignored), "head_only" (trunk frozen), "last_n" (the
+      last ``last_n`` trunk layers train) or "full" (every layer trains).
+    trunk_lr_scale: the trunk layers that train do so at this times the learning rate.
+    """
+
+    source: str = ""
+    mode: str = "none"
+    last_n: int = 1
+    trunk_lr_scale: float = 0.1
+
+    def __post_init__(self):
+        require_key(self.mode in TRANSFER_MODES, "transfer.mode", f"one of {TRANSFER_MODES}",
+                    self.mode)
+        require_key(self.mode == "none" or bool(self.source), "transfer.source",
+                    f"a config or run folder for transfer.mode = {self.mode!r}", self.source)
+        require_key(self.last_n >= 1, "transfer.last_n", "an integer >= 1", self.last_n)
+        require_key(0 < self.trunk_lr_scale <= 1, "transfer.trunk_lr_scale",
+                    "a value in (0, 1]", self.trunk_lr_scale)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """The training loop.
+
+    steps: optimizer steps at most; batch_size: examples per step.
+    log_every: steps per compiled call (the training loss is logged once per call).
+    eval_every: evaluate dev (a multiple of log_every); the latest checkpoint is saved then,
+      and the best when ``select`` improves.
+    select: the dev metric that picks the best checkpoint and stops early: "loss" (the
+      weighted dev loss), "accuracy" (mean over tasks) or "<task>.<metric>" with a metric
+      from loss, accuracy, f1, roc_auc. Losses are minimized, the rest maximized.
+    patience: stop after this many evaluations without improvement (0: never stop early).
+    """
+
+    steps: int = 2000
+    batch_size: int = 64
+    log_every: int = 50
+    eval_every: int = 100
+    select: str = "loss"
+    patience: int = 0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "log_every", "eval_every"):
+            value = getattr(self, name)
+            require_key(value > 0, f"train.{name}", "a positive integer", value)
+        require_key(self.eval_every % self.log_every == 0, "train.eval_every",
+                    f"a multiple of train.log_every = {self.log_every}", self.eval_every)
+        require_key(self.patience >= 0, "train.patience", "an integer >= 0", self.patience)
+        metric = self.select.rpartition(".")[2]
+        require_key(metric in TASK_METRICS, "train.select",
+                    f"'loss', 'accuracy' or '<task>.<metric>' with a metric from {TASK_METRICS}",
+                    self.select)
+
+
+@dataclass(frozen=True)
+class ArmConfig:
+    """One arm of a study: a name and the ``KEY=VALUE`` overrides that make it."""
+
+    name: str = "arm"
+    set: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        require_key(bool(self.name) and "/" not in self.name, "study.arms.name",
+                    "a folder name (no '/')", self.name)
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Runs every arm with every seed and tabulates a test metric: mean and spread.
+
+    metric: the test metric of each task in the table (one of loss, accuracy, f1, roc_auc).
+    """
+
+    seeds: tuple[int, ...] = ()
+    arms: tuple[ArmConfig, ...] = ()
+    metric: str = "accuracy"
+
+    def __post_init__(self):
+        require_key(bool(self.seeds) == bool(self.arms), "study.arms",
+                    "arms and seeds given together", self.arms)
+        require_key(self.metric in TASK_METRICS, "study.metric", f"one of {TASK_METRICS}",
+                    self.metric)
+        names = [arm.name for arm in self.arms]
+        require_key(len(set(names)) == len(names), "study.arms", "distinct arm names", names)
+
+
+@dataclass(frozen=True)
+class MultiTaskConfig:
+    """A ``jaxdiag train`` run: data, trunk, tasks, optimizer, loop, transfer, study."""
+
+    name: str = "digits-multitask"
+    seed: int = 0
+    data: TaskDataConfig = field(default_factory=TaskDataConfig)
+    trunk: TrunkConfig = field(default_factory=TrunkConfig)
+    tasks: tuple[TaskConfig, ...] = (TaskConfig(),)
+    optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
+        learning_rate=1e-3))
+    train: FitConfig = field(default_factory=FitConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
+    study: StudyConfig = field(default_factory=StudyConfig)
+
+    def __post_init__(self):
+        require_key(bool(self.name) and "/" not in self.name and self.name not in (".", ".."),
+                    "name", "a folder name (no '/')", self.name)
+        require_key(bool(self.tasks), "tasks", "at least one task", self.tasks)
+        names = [task.name for task in self.tasks]
+        require_key(len(set(names)) == len(names), "tasks", "distinct task names", names)
+        task, _, metric = self.train.select.rpartition(".")
+        require_key(task in ("", *names), "train.select", f"a task from {names}",
+                    self.train.select)
+        require_key(bool(task) or metric in ("loss", "accuracy"), "train.select",
+                    "'loss' or 'accuracy' without a task", self.train.select)

@@ -1,0 +1,120 @@
+import json
+
+import numpy as np
+import pytest
+
+from jaxdiag.experiment import load_config
+from jaxdiag.experiment.multitask_config import MultiTaskConfig
+from jaxdiag.train_job import STUDY_FILE, SUMMARY_FILE, run_train_job
+
+PRETRAIN = """
+name = "tiny-0to4"
+[data]
+classes = [0, 1, 2, 3, 4]
+[trunk]
+hidden = [32]
+[[tasks]]
+name = "digit"
+[optimizer]
+learning_rate = 0.01
+[train]
+steps = 60
+log_every = 30
+eval_every = 30
+"""
+
+TRANSFER = """
+name = "tiny-5to9"
+[data]
+classes = [5, 6, 7, 8, 9]
+labels_per_class = 10
+[trunk]
+hidden = [32]
+[[tasks]]
+name = "digit"
+[[tasks]]
+name = "loop"
+kind = "binary"
+positive = [6, 8, 9]
+[optimizer]
+learning_rate = 0.01
+[train]
+steps = 60
+log_every = 30
+eval_every = 30
+[transfer]
+source = "pretrain.toml"
+mode = "head_only"
+"""
+
+
+@pytest.fixture(scope="module")
+def configs(tmp_path_factory):
+    """A folder with pretrain.toml and transfer.toml (which names pretrain.toml as its source);
+    runs go under its runs/, and the source run is trained once for the module."""
+    folder = tmp_path_factory.mktemp("train_job")
+    (folder / "pretrain.toml").write_text(PRETRAIN)
+    (folder / "transfer.toml").write_text(TRANSFER)
+    return folder
+
+
+def test_head_only_transfer_trains_its_source_first_and_keeps_the_trunk(configs):
+    tmp_path, path = configs, configs / "transfer.toml"
+    runs = tmp_path / "runs"
+    config = load_config(path, cls=MultiTaskConfig)
+    summary = run_train_job(config, runs, progress=False, config_dir=tmp_path)
+    source = json.loads((runs / "tiny-0to4" / SUMMARY_FILE).read_text())
+    assert source["training"]["steps_done"] == 60
+    assert summary["transfer"] == {"mode": "head_only", "source_run": str(runs / "tiny-0to4"),
+                                   "trunk_unchanged": True}
+    assert summary["data"]["train"]["size"] == 50
+    assert set(summary["test"]["tasks"]) == {"digit", "loop"}
+    # With 10 labels per class the heads on the pretrained trunk beat chance by far.
+    assert summary["test"]["tasks"]["digit"]["accuracy"] > 0.5
+    assert json.loads((runs / "tiny-5to9" / SUMMARY_FILE).read_text())["test"] == \
+        summary["test"]
+    # Full fine-tuning moves the trunk; the finished source run is reused, not retrained.
+    stamp = (runs / "tiny-0to4" / SUMMARY_FILE).stat().st_mtime_ns
+    full = load_config(path, ['transfer.mode="full"', 'name="tiny-full"'], cls=MultiTaskConfig)
+    assert run_train_job(full, runs, progress=False, config_dir=tmp_path)["transfer"][
+        "trunk_unchanged"] is False
+    assert (runs / "tiny-0to4" / SUMMARY_FILE).stat().st_mtime_ns == stamp
+
+
+def test_a_trunk_of_other_shapes_is_an_error_naming_the_parameter(configs):
+    tmp_path, path = configs, configs / "transfer.toml"
+    config = load_config(path, ["trunk.hidden=[16]", 'name="other"'], cls=MultiTaskConfig)
+    with pytest.raises(ValueError, match=r"trunk parameter 'dense_0.bias' has shape \(32,\) "
+                                         r"there, expected \(16,\) here"):
+        run_train_job(config, tmp_path / "runs", progress=False, config_dir=tmp_path)
+    assert not (tmp_path / "runs" / "other").exists()
+
+
+def test_a_study_runs_every_arm_and_seed_and_tabulates_the_test_metric(tmp_path):
+    path = tmp_path / "transfer.toml"
+    path.write_text(TRANSFER)
+    config = load_config(path, [
+        "train.steps=30", "study.seeds=[0, 1]", "study.metric=\"accuracy\"",
+        'study.arms=[{name="scratch", set=["transfer.mode=\\"none\\""]}, '
+        '{name="loop_only", set=["transfer.mode=\\"none\\"", '
+        '"tasks=[{name=\\"loop\\", kind=\\"binary\\", positive=[6, 8, 9]}]"]}]'],
+        cls=MultiTaskConfig)
+    study = run_train_job(config, tmp_path / "runs", progress=False, config_dir=tmp_path)
+    saved = json.loads((tmp_path / "runs" / "tiny-5to9" / STUDY_FILE).read_text())
+    assert saved == study and study["tasks"] == ["digit", "loop"]
+    assert set(study["arms"]["scratch"]) == {"digit", "loop"}
+    assert set(study["arms"]["loop_only"]) == {"loop"}
+    for arm, task in (("scratch", "digit"), ("loop_only", "loop")):
+        values = [json.loads((tmp_path / "runs" / "tiny-5to9" / arm / f"seed-{s}" /
+                              SUMMARY_FILE).read_text())["test"]["tasks"][task]["accuracy"]
+                  for s in (0, 1)]
+        cell = study["arms"][arm][task]
+        assert cell["values"] == values
+        np.testing.assert_allclose([cell["mean"], cell["std"]],
+                                   [np.mean(values), np.std(values, ddof=1)])
+    # A bad arm override is an error before anything runs.
+    bad = load_config(path, ["study.seeds=[0]", 'study.arms=[{name="x", set=["train.x=1"]}]',
+                             'name="bad-study"'], cls=MultiTaskConfig)
+    with pytest.raises(ValueError, match=r"config key 'train\.x'"):
+        run_train_job(bad, tmp_path / "runs", progress=False, config_dir=tmp_path)
+    assert not (tmp_path / "runs" / "bad-study").exists()
