@@ -100,29 +100,25 @@ def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfi
     assert first["stage"] == "debug" and "learning rate too high" in first["action"]
 
 
-def test_summary_table_and_rerun_of_a_finished_run(tmp_path, capsys):
+def test_summary_rerun_config_errors_and_fresh(tmp_path, capsys):
+    assert main(["run", "--runs-dir", str(tmp_path), "--set", "train.stepz=3"]) == 2
+    assert "config key 'train.stepz': unknown key" in capsys.readouterr().err
+    assert main(["run", "--runs-dir", str(tmp_path), "--set", "data.source=absent.npz"]) == 2
+    assert "absent.npz" in capsys.readouterr().err
     args = ["run", "--runs-dir", str(tmp_path), "--name", "small", *FAST, *NO_POPULATIONS]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "train_dev" in first and "data mismatch" in first and str(tmp_path / "small") in first
     assert main(args) == 0  # the finished run is reopened, not retrained
     assert "resumed from step 400; trained 400 steps" in capsys.readouterr().out
-
-
-def test_errors_exit_2_and_leave_the_run_folder_alone(tmp_path, capsys):
-    assert main(["run", "--runs-dir", str(tmp_path), "--set", "train.stepz=3"]) == 2
-    assert "config key 'train.stepz': unknown key" in capsys.readouterr().err
-    assert main(["run", "--runs-dir", str(tmp_path), "--set", "data.source=absent.npz"]) == 2
-    assert "absent.npz" in capsys.readouterr().err
-    fast = [*FAST, *NO_POPULATIONS]
-    assert main(["run", "--runs-dir", str(tmp_path), "--name", "a", *fast]) == 0
+    # Another config under the same name is an error that leaves the folder as it was.
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    capsys.readouterr()
-    changed = ["run", "--runs-dir", str(tmp_path), "--name", "a", *fast, "--set", "train.seed=1"]
+    changed = [*args, "--set", "train.seed=1"]
     assert main(changed) == 2
     assert "first difference: train.seed" in capsys.readouterr().err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert main([*changed, "--fresh"]) == 0
+    assert "resumed from" not in capsys.readouterr().out
 
 
 def test_killed_run_resumes_to_the_same_numbers(tmp_path):
