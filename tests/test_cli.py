@@ -121,9 +121,21 @@ def test_summary_rerun_config_errors_and_fresh(tmp_path, capsys):
     assert "resumed from" not in capsys.readouterr().out
 
 
+def _kill_when_written(process: subprocess.Popen, path) -> None:
+    """SIGKILLs ``process`` as soon as the folder ``path`` exists (within 120 s)."""
+    deadline = time.monotonic() + 120
+    while not path.is_dir() and process.poll() is None:
+        assert time.monotonic() < deadline, f"no {path} within 120 s"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()
+
+
+@pytest.mark.slow  # 30 s; test_experiment_loop's crashed fit resumes to identical numbers too
 def test_killed_run_resumes_to_the_same_numbers(tmp_path):
     """SIGKILL `jaxdiag run` after its first checkpoint; the rerun ends where a whole run does."""
-    slow = ["--set", "train.steps=6000", "--set", "train.eval_every=500",
+    slow = ["--set", "train.steps=2000", "--set", "train.eval_every=500",
             "--set", "train.checkpoint_every=500", "--set", "model.hidden=[64]",
             "--set", "diagnose.overfit_steps=50", *NO_POPULATIONS, "--no-progress", "--json"]
     command = [sys.executable, "-m", "jaxdiag.cli", "run", "--runs-dir", str(tmp_path), *slow]
@@ -133,14 +145,7 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process = subprocess.Popen([*command, "--name", "killed"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    first_checkpoint = tmp_path / "killed" / "checkpoints" / "500"
-    deadline = time.monotonic() + 120
-    while not first_checkpoint.is_dir() and process.poll() is None:
-        assert time.monotonic() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()
+    _kill_when_written(process, tmp_path / "killed" / "checkpoints" / "500")
     assert not (tmp_path / "killed" / "report.json").exists()
 
     resumed = json.loads(subprocess.run([*command, "--name", "killed"], env=env, check=True,
@@ -148,7 +153,7 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
     out, err = reference.communicate()
     assert reference.returncode == 0, err.decode()
     whole = json.loads(out)
-    assert 500 <= resumed["training"]["resumed_from"] < 6000
+    assert 500 <= resumed["training"]["resumed_from"] < 2000
     assert whole["training"]["resumed_from"] is None
     assert resumed["splits"] == whole["splits"]
     assert resumed["history"] == whole["history"]
@@ -173,6 +178,7 @@ eval_every = 100
 """
 
 
+@pytest.mark.slow  # 20 s; test_experiment_multitask_fit's killed fit resumes identically too
 def test_killed_train_run_resumes_to_the_same_numbers(tmp_path):
     """SIGKILL `jaxdiag train` after its first checkpoint; the rerun ends where a whole run
     does, down to the history and the best checkpoint's dev and test metrics."""
@@ -184,14 +190,7 @@ def test_killed_train_run_resumes_to_the_same_numbers(tmp_path):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process = subprocess.Popen([*command, "--set", 'name="killed"'], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    first_checkpoint = tmp_path / "killed" / "checkpoints" / "latest" / "100"
-    deadline = time.monotonic() + 120
-    while not first_checkpoint.is_dir() and process.poll() is None:
-        assert time.monotonic() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()
+    _kill_when_written(process, tmp_path / "killed" / "checkpoints" / "latest" / "100")
     assert not (tmp_path / "killed" / "summary.json").exists()
 
     resumed = json.loads(subprocess.run([*command, "--set", 'name="killed"'], env=env,

@@ -21,6 +21,12 @@ def require_key(ok: bool, key: str, expected: str, found: Any) -> None:
         raise ValueError(f"config key {key!r}: expected {expected}, found {found!r}.")
 
 
+def require_folder_name(name: str, key: str) -> None:
+    """Raises the ``require_key`` error unless ``name`` is one folder name (no '/')."""
+    require_key(bool(name) and "/" not in name and name not in (".", ".."), key,
+                "a folder name (no '/')", name)
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Where the examples come from and how they are split.
@@ -181,8 +187,7 @@ class RunConfig:
     def __post_init__(self):
         require_key(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",
                     self.human_error)
-        require_key(bool(self.name) and "/" not in self.name and self.name not in (".", ".."),
-                    "name", "a folder name (no '/')", self.name)
+        require_folder_name(self.name, "name")
 
 
 def config_from_dict(values: dict[str, Any], cls: type = RunConfig, prefix: str = "") -> Any:

@@ -6,7 +6,7 @@ then ``--set KEY=VALUE``; every key and type is checked and errors name the dott
 
 from dataclasses import dataclass, field
 
-from jaxdiag.experiment.config import OptimizerConfig, require_key
+from jaxdiag.experiment.config import OptimizerConfig, require_folder_name, require_key
 
 TASK_KINDS = ("multiclass", "binary")
 TRANSFER_MODES = ("none", "head_only", "last_n", "full")
@@ -170,8 +170,7 @@ class ArmConfig:
     set: tuple[str, ...] = ()
 
     def __post_init__(self):
-        require_key(bool(self.name) and "/" not in self.name, "study.arms.name",
-                    "a folder name (no '/')", self.name)
+        require_folder_name(self.name, "study.arms.name")
 
 
 @dataclass(frozen=True)
@@ -210,8 +209,7 @@ class MultiTaskConfig:
     study: StudyConfig = field(default_factory=StudyConfig)
 
     def __post_init__(self):
-        require_key(bool(self.name) and "/" not in self.name and self.name not in (".", ".."),
-                    "name", "a folder name (no '/')", self.name)
+        require_folder_name(self.name, "name")
         require_key(bool(self.tasks), "tasks", "at least one task", self.tasks)
         names = [task.name for task in self.tasks]
         require_key(len(set(names)) == len(names), "tasks", "distinct task names", names)
