@@ -14,10 +14,11 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from jaxdiag.data import Dataset, Normalizer, fit_normalizer, load_digits, load_file, normalize
+from jaxdiag.data import Normalizer, fit_normalizer, normalize
 from jaxdiag.experiment import config_from_dict, config_to_dict, init_train_state, make_optimizer
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import apply_overrides, load_config, require_key
+from jaxdiag.experiment.data_setup import load_dataset
 from jaxdiag.experiment.heads import TRUNK, configured_multihead_model
 from jaxdiag.experiment.multitask_config import MultiTaskConfig, StudyConfig
 from jaxdiag.experiment.multitask_eval import make_multitask_evaluator
@@ -80,7 +81,8 @@ def run_train_job(
                          config_dir=config_dir)
     source = (_pretrained(config.transfer.source, sources_dir or runs_dir, Path(config_dir),
                           progress) if config.transfer.mode != "none" else None)
-    splits, widths = task_splits(_load_dataset(config), config.data, config.tasks, config.seed)
+    dataset = load_dataset(config.data.source, config.data.label_column, "data.source")
+    splits, widths = task_splits(dataset, config.data, config.tasks, config.seed)
     normalizer = source[2] if source else fit_normalizer(splits["train"][0])
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
     model = configured_multihead_model(config.trunk, splits["train"][0].shape[1:], widths,
@@ -134,14 +136,6 @@ def _trunk_unchanged(before: Params, after: Params) -> bool:
 
 def _leaves(tree: Params) -> list[np.ndarray]:
     return [np.asarray(leaf) for leaf in jax.tree.leaves(tree)]
-
-
-def _load_dataset(config: MultiTaskConfig) -> Dataset:
-    if config.data.source == "digits":
-        return load_digits()
-    require_key(bool(Path(config.data.source).suffix), "data.source",
-                "'digits' or a path to a .npz or .csv file", config.data.source)
-    return load_file(config.data.source, label_column=config.data.label_column)
 
 
 def _pretrained(source: str, runs_dir: str | Path, config_dir: Path, progress: bool

@@ -16,19 +16,24 @@ from jaxdiag.experiment.config import DataConfig
 
 def load_splits(config: DataConfig) -> dict[str, Split]:
     """train / train_dev / dev / test (and test_source for a synthetic shift) per ``config``."""
-    source = _load(config.source, config, "data.source")
+    source = load_dataset(config.source, config.label_column, "data.source")
     if config.target == "shift":
         target: Dataset | DomainShift | None = DomainShift(
             config.blur_sigma, config.contrast, config.noise_std)
     elif config.target == "source":
         target = None
     else:
-        target = _load(config.target, config, "data.target")
+        target = load_dataset(config.target, config.label_column, "data.target")
     return make_splits(source, target, target_fraction=config.target_fraction,
                        train_dev_fraction=config.train_dev_fraction, seed=config.seed)
 
 
-def _load(name: str, config: DataConfig, key: str) -> Dataset:
+def load_dataset(name: str, label_column: str, key: str) -> Dataset:
+    """The built-in data set ``name`` or the .npz / .csv file at path ``name``.
+
+    Raises:
+      ValueError: ``name`` is neither, naming the config ``key``; or the file is unreadable.
+    """
     if name == "digits":
         return load_digits()
     if not Path(name).suffix:
@@ -36,4 +41,4 @@ def _load(name: str, config: DataConfig, key: str) -> Dataset:
             f"config key {key!r}: expected a built-in data set {BUILTIN_NAMES} or a path to a "
             f".npz or .csv file, found {name!r}."
         )
-    return load_file(name, label_column=config.label_column)
+    return load_file(name, label_column=label_column)

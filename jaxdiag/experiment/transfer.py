@@ -31,21 +31,14 @@ def load_trunk(params: Params, pretrained_trunk: Params, source: str) -> Params:
         if np.shape(theirs[path]) != ours[path].shape:
             raise ValueError(f"transfer.source {source!r}: trunk parameter {path!r} has shape "
                              f"{np.shape(theirs[path])} there, expected {ours[path].shape} here.")
-    trunk = jax.tree.map(lambda ours, theirs: jax.numpy.asarray(theirs, ours.dtype),
-                         params[TRUNK], _restructure(pretrained_trunk, params[TRUNK]))
-    return {**params, TRUNK: trunk}
+    leaves = [jax.numpy.asarray(theirs[path], leaf.dtype) for path, leaf in ours.items()]
+    return {**params, TRUNK: jax.tree.unflatten(jax.tree.structure(params[TRUNK]), leaves)}
 
 
 def _by_path(tree: Params) -> dict[str, jax.Array]:
+    """{"layer.name": leaf} in the flattening order of ``tree``."""
     leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
     return {".".join(str(getattr(k, "key", k)) for k in path): leaf for path, leaf in leaves}
-
-
-def _restructure(pretrained: Params, like: Params) -> Params:
-    """``pretrained``'s leaves in the tree structure of ``like`` (same paths, checked)."""
-    theirs = _by_path(pretrained)
-    paths = _by_path(like).keys()
-    return jax.tree.unflatten(jax.tree.structure(like), [theirs[p] for p in paths])
 
 
 def transfer_labels(model: MultiHeadModel, mode: str, last_n: int = 1) -> Params:
