@@ -7,6 +7,7 @@ from jaxdiag.monitor.capture import (
     linen_capture,
     nnx_capture,
 )
+from jaxdiag.monitor.snapshot import layer_histograms
 from jaxdiag.monitor.statistics import (
     ActivationStats,
     GradientStats,
@@ -25,6 +26,7 @@ __all__ = [
     "activation_stats",
     "gradient_stats",
     "histogram",
+    "layer_histograms",
     "leaf_gradient_stats",
     "linen_capture",
     "monitor_alerts",
