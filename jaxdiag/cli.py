@@ -4,6 +4,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 GAP_LABELS = {  # the order of jaxdiag.diagnose.GAPS (imported late: --help answers at once)
     "avoidable_bias": "avoidable bias   (train - human)",
@@ -30,7 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fresh", action="store_true",
                      help="delete the run folder of the same name and start over")
     run.add_argument("--json", action="store_true", help="print report.json to stdout")
+    run.add_argument("--no-report", action="store_true",
+                     help="skip rendering report.html (`jaxdiag report RUN_DIR` renders it)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    report = commands.add_parser(
+        "report", help="render a run folder (finished or killed) into report.html",
+        description="Renders runs/<name>/ of `jaxdiag run` into report.html (self-contained, "
+                    "opens from disk), figures/*.png and report.json. A killed run's report "
+                    "shows what it reached and says which sections are missing.")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="the run folder, e.g. runs/digits-mlp")
+    report.add_argument("--json", action="store_true", help="print report.json to stdout")
     train = commands.add_parser(
         "train", help="train a shared trunk with named heads: multi-task, transfer, studies",
         description="Runs (or resumes) a multi-task or transfer-learning run from a TOML "
@@ -68,11 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sweep(args)
     if args.command == "train":
         return _train(args)
+    if args.command == "report":
+        return _report(args)
     # Heavy imports after parsing, so --help answers at once.
     from absl import logging as absl_logging
 
     from jaxdiag.experiment import load_config
-    from jaxdiag.main_job import REPORT_FILE, run_main_job
+    from jaxdiag.main_job import run_main_job
+    from jaxdiag.report import REPORT_FILE, render_report
 
     absl_logging.set_verbosity(absl_logging.WARNING)  # Orbax logs every save at INFO
     try:
@@ -83,10 +96,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         print(f"jaxdiag: error: {e}", file=sys.stderr)
         return 2
+    html = None if args.no_report else render_report(report["run_dir"])
     if args.json:
-        print(json.dumps(report, indent=1))
+        print(json.dumps(report, indent=1) if html is None
+              else (html.parent / REPORT_FILE).read_text())
     else:
-        print(format_summary(report, REPORT_FILE))
+        print(format_summary(report, REPORT_FILE, html))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from absl import logging as absl_logging
+
+    from jaxdiag.report import REPORT_FILE, render_report
+
+    absl_logging.set_verbosity(absl_logging.WARNING)
+    try:
+        html = render_report(args.run_dir)
+    except ValueError as e:
+        print(f"jaxdiag: error: {e}", file=sys.stderr)
+        return 2
+    text = (html.parent / REPORT_FILE).read_text()
+    if args.json:
+        print(text)
+        return 0
+    sections = json.loads(text)["report"]["sections"]
+    for section in sections.values():
+        print(f"  {section['status']:<14}{section['title']}")
+    print(f"report: {html}")
     return 0
 
 
@@ -241,7 +278,7 @@ def _format_analysis(report: dict) -> list[str]:
     return lines
 
 
-def format_summary(report: dict, report_file: str) -> str:
+def format_summary(report: dict, report_file: str, html: Path | None) -> str:
     """The human-readable summary of a report: per-split table, decomposition, where to look."""
     config = report["config"]
     lines = [
@@ -300,6 +337,7 @@ def format_summary(report: dict, report_file: str) -> str:
         + f"trained {training['steps_done']} steps",
         f"run folder: {run_dir}  ({report_file}, config.toml, tensorboard/, checkpoints/)",
         f"  tensorboard --logdir {run_dir}/tensorboard",
+        f"report: {html}" if html else f"report: not rendered (jaxdiag report {run_dir})",
     ]
     return "\n".join(lines)
 

@@ -4,7 +4,9 @@ Sits between floor 5 (diagnose) and floor 7 (cli): it composes the floors below 
 methodology's steps and returns the report that ``report.json`` holds.
 """
 
+import functools
 import json
+import os
 from pathlib import Path
 
 import jax
@@ -44,11 +46,10 @@ from jaxdiag.experiment import (
 from jaxdiag.experiment.run_folder import prepare_run_folder, write_atomic
 from jaxdiag.gradcheck import gradcheck
 from jaxdiag.models import build_model, functional
-from jaxdiag.monitor import activation_kinds, nnx_capture
-from jaxdiag.report import save_image_grid
+from jaxdiag.monitor import activation_kinds, layer_histograms, nnx_capture
+from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import SweepConfig, SweepTrainConfig, run_sweep, space_from_dict
 
-REPORT_FILE = "report.json"
 WORST_MISTAKES_FILE = "worst_mistakes.png"
 
 
@@ -72,13 +73,20 @@ def run_main_job(
     for label errors in the training split by confident learning; fit a learning curve; rank
     the next steps (FSDL's decision tree).
 
+    ``report.json`` is first written before training with what is known then (data, sanity
+    checks, gradient check, first-step histograms; "complete": false), so that a killed run
+    can still be reported; ``predictions.npz`` holds every split's labels and final
+    probabilities for the report's curves.
+
     Returns:
-      The report: {"run_dir", "config", "data", "sanity", "training", "splits",
-      "bias_variance", "gradcheck", "monitor", "loss_curve", "error_analysis",
-      "label_errors", "learning_curve", "next_steps", "history"[, "search"]}; "monitor" holds
-      each distinct alert with the steps that raised it; "splits" maps each split to its
-      domain, size, loss, error, accuracy and confusion matrix; "label_errors" and
-      "learning_curve" are None when switched off in ``config.diagnose``.
+      The report: {"complete": True, "run_dir", "config", "data", "sanity", "training",
+      "splits", "bias_variance", "gradcheck", "layer_histograms", "monitor", "loss_curve",
+      "error_analysis", "label_errors", "learning_curve", "next_steps", "history"
+      [, "search"]}; "monitor" holds each distinct alert with the steps that raised it;
+      "splits" maps each split to its domain, size, loss, error, accuracy and confusion
+      matrix; "layer_histograms" holds {"first", "last"}: each layer's activation and each
+      leaf's gradient histogram on the first training batch at step 0 and at the end;
+      "label_errors" and "learning_curve" are None when switched off in ``config.diagnose``.
 
     Raises:
       ValueError: a bad config, bad data, or a run folder holding another config.
@@ -102,33 +110,14 @@ def run_main_job(
     apply_with_layers, _ = nnx_capture(model)
     x_train, y_train = arrays["train"]
     batch = (x_train[:config.train.batch_size], y_train[:config.train.batch_size])
-    check = gradcheck(cross_entropy_loss(apply_fn), params, *batch, float64=True)
+    loss = cross_entropy_loss(apply_fn)
+    check = gradcheck(loss, params, *batch, float64=True)
     kinds = activation_kinds(apply_with_layers, params, batch[0])
+    snapshot = jax.jit(functools.partial(layer_histograms, apply_with_layers, loss, kinds))
     tx = make_optimizer(config.optimizer)
     sanity = _sanity_checks(config, splits["train"], x_train, batch, apply_fn, params, tx)
-    batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
-    train_steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx),
-                                   config.train.batch_size, batch_key,
-                                   make_monitored_train_step(apply_with_layers, kinds, tx))
-    result = fit(init_train_state(params, tx), train_steps,
-                 make_evaluator(apply_fn, train.num_classes), arrays, config.train, run_dir,
-                 progress, kinds)
-
-    errors = {name: evaluation.error for name, evaluation in result.final.items()}
-    decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
-                                  errors["train_dev"], errors["test"])
-    steps_logged, losses_logged = zip(*result.history["train_loss"], strict=True)
-    curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
-                                   initial_loss=sanity["overfit"].initial_loss)
-    analysis = _error_analysis(config, splits["dev"], tags,
-                               make_predictor(apply_fn)(result.state.params, arrays["dev"][0]),
-                               result.final["dev"], run_dir)
-    suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
-    recommended = next_steps(
-        decomposition, gradcheck_ok=check.ok, sanity=sanity["checks"],
-        overfit=sanity["overfit"], curve=curve, learning_curve=lc,
-        suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train))
     report = {
+        "complete": False,
         "run_dir": str(run_dir),
         "config": config_to_dict(config),
         "data": {
@@ -140,18 +129,52 @@ def run_main_job(
         },
         "sanity": {"checks": [c.as_dict() for c in sanity["checks"]],
                    "overfit_one_batch": sanity["overfit"].as_dict()},
+        "splits": {name: {"domain": s.domain, "origin": s.data.origin, "size": len(s.data)}
+                   for name, s in splits.items()},
+        "gradcheck": check.as_dict(),
+        "layer_histograms": {"first": _histogram_lists(0, snapshot(params, *batch))},
+    }
+    if not is_complete(run_dir):  # a rerun of a finished run keeps its report until the end
+        write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
+
+    batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
+    train_steps = make_train_steps(make_train_step(loss, tx), config.train.batch_size, batch_key,
+                                   make_monitored_train_step(apply_with_layers, kinds, tx))
+    result = fit(init_train_state(params, tx), train_steps,
+                 make_evaluator(apply_fn, train.num_classes), arrays, config.train, run_dir,
+                 progress, kinds)
+
+    final_params = result.state.params
+    predict = make_predictor(apply_fn)
+    probabilities = {name: predict(final_params, x) for name, (x, _) in arrays.items()}
+    _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
+    errors = {name: evaluation.error for name, evaluation in result.final.items()}
+    decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
+                                  errors["train_dev"], errors["test"])
+    steps_logged, losses_logged = zip(*result.history["train_loss"], strict=True)
+    curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
+                                   initial_loss=sanity["overfit"].initial_loss)
+    analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
+                               result.final["dev"], run_dir)
+    suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
+    recommended = next_steps(
+        decomposition, gradcheck_ok=check.ok, sanity=sanity["checks"],
+        overfit=sanity["overfit"], curve=curve, learning_curve=lc,
+        suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train))
+    report["layer_histograms"]["last"] = _histogram_lists(int(result.state.step),
+                                                          snapshot(final_params, *batch))
+    report.update({
         "training": {
             "steps_done": int(result.state.step),
             "resumed_from": result.resumed_from,
             "diverged_at": result.history["diverged_at"],
         },
         "splits": {
-            name: {"domain": splits[name].domain, "origin": splits[name].data.origin,
-                   **evaluation.as_dict(), "confusion": evaluation.confusion.tolist()}
+            name: {**report["splits"][name], **evaluation.as_dict(),
+                   "confusion": evaluation.confusion.tolist()}
             for name, evaluation in result.final.items()
         },
         "bias_variance": decomposition.as_dict(),
-        "gradcheck": check.as_dict(),
         "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
                     "alerts": _distinct_alerts(result.history["monitor"])},
         "loss_curve": [f.as_dict() for f in curve],
@@ -161,11 +184,36 @@ def run_main_job(
         "learning_curve": None if lc is None else lc.as_dict(),
         "next_steps": [s._asdict() for s in recommended],
         "history": result.history,
-    }
+    })
     if config.search.trials:
         report["search"] = random_search(config, run_dir, progress)
+    report["complete"] = True
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
     return report
+
+
+def is_complete(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds the report of a finished main job."""
+    path = Path(run_dir) / REPORT_FILE
+    return path.is_file() and json.loads(path.read_text()).get("complete") is True
+
+
+def _histogram_lists(step: int, histograms: dict) -> dict:
+    """``layer_histograms``' arrays as JSON lists: {"step", kind: {name: {"counts", "edges"}}}."""
+    return {"step": step, **{
+        kind: {name: {"counts": np.asarray(c).tolist(), "edges": np.asarray(e).tolist()}
+               for name, (c, e) in by_name.items()}
+        for kind, by_name in histograms.items()}}
+
+
+def _save_predictions(path: Path, probabilities: dict[str, np.ndarray], arrays: dict) -> None:
+    """Each split's labels ``<split>_y`` and float32 probabilities ``<split>_probabilities``
+    (n, C) in one ``.npz``, written through a temporary file."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as file:
+        np.savez(file, **{f"{name}_probabilities": p for name, p in probabilities.items()},
+                 **{f"{name}_y": arrays[name][1] for name in probabilities})
+    os.replace(temporary, path)
 
 
 def _sanity_checks(config: RunConfig, train: Split, x_train: np.ndarray, batch: tuple,

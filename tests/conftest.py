@@ -1,4 +1,9 @@
-"""Shared fixtures: run a test in float32 or float64 mode with the matching tolerance."""
+"""Shared fixtures: float32 / float64 mode with its tolerance; one short finished run."""
+
+import contextlib
+import io
+import json
+from pathlib import Path
 
 import jax
 import pytest
@@ -9,3 +14,30 @@ def tolerance(request):
     """Enter JAX's float32 or float64 mode for the test; yields the agreed tolerance."""
     with jax.enable_x64(request.param == "float64"):
         yield 1e-5 if request.param == "float32" else 1e-6
+
+
+FAST_RUN = ["--set", "train.steps=400", "--set", "train.eval_every=200",
+            "--set", "train.checkpoint_every=200", "--set", "model.hidden=[32]",
+            "--set", "optimizer.learning_rate=3e-3", "--set", "diagnose.population_steps=200",
+            "--set", "diagnose.overfit_steps=200", "--no-progress"]
+
+
+@pytest.fixture(scope="session")
+def fast_args() -> list[str]:
+    """`jaxdiag run` options for a run of a few seconds: 400 steps of a 32-unit MLP."""
+    return list(FAST_RUN)
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory) -> tuple[dict, Path]:
+    """One short `jaxdiag run --json` with every section (a 4-trial search included), shared by
+    the CLI and report tests: (the report it printed, its run folder)."""
+    from jaxdiag.cli import main
+
+    runs_dir = tmp_path_factory.mktemp("runs")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["run", "--json", "--runs-dir", str(runs_dir), *FAST_RUN,
+                     "--set", "search.trials=4", "--set", "search.steps=60"])
+    assert code == 0
+    return json.loads(out.getvalue()), runs_dir / "digits-mlp"

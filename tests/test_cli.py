@@ -9,22 +9,17 @@ import pytest
 
 from jaxdiag.cli import main
 
-FAST = ["--set", "train.steps=400", "--set", "train.eval_every=200",
-        "--set", "train.checkpoint_every=200", "--set", "model.hidden=[32]",
-        "--set", "optimizer.learning_rate=3e-3", "--set", "diagnose.population_steps=200",
-        "--set", "diagnose.overfit_steps=200", "--no-progress"]
-NO_POPULATIONS = ["--set", "diagnose.label_errors=false", "--set", "diagnose.learning_curve=false"]
+NO_POPULATIONS = ["--set", "diagnose.label_errors=false", "--set", "diagnose.learning_curve=false",
+                  "--set", "search.trials=0"]
 
 
-def test_run_json_on_the_built_in_data(tmp_path, capsys):
-    assert main(["run", "--json", "--runs-dir", str(tmp_path), *FAST,
-                 "--set", "search.trials=4", "--set", "search.steps=60"]) == 0
-    report = json.loads(capsys.readouterr().out)
+def test_run_json_on_the_built_in_data(finished_run):
+    report, run_dir = finished_run
     search = report["search"]
     assert search["trials"] == 4 and search["counts"]["complete"] + search["counts"]["failed"] == 4
     assert search["space"]["learning_rate"] == {"type": "log_uniform", "low": 1e-4, "high": 0.1}
     assert 1e-4 <= search["best"]["hparams"]["learning_rate"] <= 0.1
-    assert (tmp_path / "digits-mlp" / "search" / "trials.sqlite").is_file()
+    assert (run_dir / "search" / "trials.sqlite").is_file()
     splits = report["splits"]
     assert list(splits) == ["train", "train_dev", "dev", "test", "test_source"]
     assert splits["test"]["domain"] == "target" and splits["test_source"]["domain"] == "source"
@@ -43,8 +38,8 @@ def test_run_json_on_the_built_in_data(tmp_path, capsys):
     monitor = report["monitor"]
     assert monitor["activation_kinds"] == {"dense_0": "relu", "dense_1": "none"}
     assert len(report["history"]["monitor"]) == len(report["history"]["train_loss"])
-    run_dir = tmp_path / "digits-mlp"
     assert json.loads((run_dir / "report.json").read_text()) == report
+    assert report["complete"] and report["report"]["html"] == "report.html"
     assert (run_dir / "config.toml").is_file()
     assert any((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert (run_dir / "checkpoints" / "400").is_dir()
@@ -70,10 +65,11 @@ def test_run_json_on_the_built_in_data(tmp_path, capsys):
     assert report["next_steps"][0]["stage"] == "data"  # data mismatch, and no bug
 
 
-def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfit(tmp_path,
-                                                                                  capsys):
-    """The two runs of issue 6's "done when", at the FAST size (the full runs: README)."""
-    base = ["run", "--json", "--runs-dir", str(tmp_path), *FAST, *NO_POPULATIONS]
+def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfit(
+        tmp_path, capsys, fast_args):
+    """The two runs of issue 6's "done when", at the fast size (the full runs: README)."""
+    base = ["run", "--json", "--no-report", "--runs-dir", str(tmp_path), *fast_args,
+            *NO_POPULATIONS]
     tags = tmp_path / "tags.csv"
     tags.write_text("index,tag\n" + "".join(f"{i},first ten\n" for i in range(10)))
     gaps = {}
@@ -100,24 +96,34 @@ def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfi
     assert first["stage"] == "debug" and "learning rate too high" in first["action"]
 
 
-def test_summary_rerun_config_errors_and_fresh(tmp_path, capsys):
+def test_summary_rerun_config_errors_and_fresh(tmp_path, capsys, fast_args):
     assert main(["run", "--runs-dir", str(tmp_path), "--set", "train.stepz=3"]) == 2
     assert "config key 'train.stepz': unknown key" in capsys.readouterr().err
     assert main(["run", "--runs-dir", str(tmp_path), "--set", "data.source=absent.npz"]) == 2
     assert "absent.npz" in capsys.readouterr().err
-    args = ["run", "--runs-dir", str(tmp_path), "--name", "small", *FAST, *NO_POPULATIONS]
+    args = ["run", "--runs-dir", str(tmp_path), "--name", "small", *fast_args, *NO_POPULATIONS]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert "train_dev" in first and "data mismatch" in first and str(tmp_path / "small") in first
-    assert main(args) == 0  # the finished run is reopened, not retrained
-    assert "resumed from step 400; trained 400 steps" in capsys.readouterr().out
+    assert f"report: {tmp_path / 'small' / 'report.html'}" in first
+    assert main([*args, "--no-report"]) == 0  # the finished run is reopened, not retrained
+    out = capsys.readouterr().out
+    assert "resumed from step 400; trained 400 steps" in out
+    assert f"report: not rendered (jaxdiag report {tmp_path / 'small'})" in out
+    assert main(["report", str(tmp_path / "small")]) == 0
+    out = capsys.readouterr().out
+    assert "shown         Learning curve" not in out and "switched off  Learning curve" in out
+    assert "shown         Bias, variance" in out and out.endswith(
+        f"report: {tmp_path / 'small' / 'report.html'}\n")
+    assert main(["report", str(tmp_path / "absent")]) == 2
+    assert "run_dir: expected a run folder" in capsys.readouterr().err
     # Another config under the same name is an error that leaves the folder as it was.
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     changed = [*args, "--set", "train.seed=1"]
     assert main(changed) == 2
     assert "first difference: train.seed" in capsys.readouterr().err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
-    assert main([*changed, "--fresh"]) == 0
+    assert main([*changed, "--fresh", "--no-report"]) == 0
     assert "resumed from" not in capsys.readouterr().out
 
 

@@ -121,11 +121,11 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """An optional random search after the baseline: ``trials`` MLPs trained as one vmap
-    population for ``steps`` steps (0 trials: no search). The space is the learning rate,
-    weight decay and dropout around the baseline's optimizer."""
+    """The random search after the baseline: ``trials`` MLPs trained as one vmap population
+    for ``steps`` steps (0 trials: no search). The space is the learning rate, weight decay
+    and dropout around the baseline's optimizer."""
 
-    trials: int = 0
+    trials: int = 16
     steps: int = 500
 
     def __post_init__(self):

@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure  # drawn with Agg; no pyplot, no global backend
 
+from jaxdiag.report.figure_file import save_figure
+
 
 def save_image_grid(path: str | Path, images: np.ndarray, captions: Sequence[str],
                     title: str = "", columns: int = 8) -> Path:
@@ -40,6 +42,4 @@ def save_image_grid(path: str | Path, images: np.ndarray, captions: Sequence[str
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path, dpi=100)
-    return path
+    return save_figure(figure, path)

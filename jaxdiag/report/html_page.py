@@ -1,0 +1,83 @@
+"""The report as one self-contained HTML page: sections with tables, text and embedded PNGs.
+
+Figures are embedded as base64 ``data:`` URIs, so the page opens from disk, by mail or in a
+notebook with no server, no network and no files beside it.
+"""
+
+import base64
+import html
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+STATUSES = ("shown", "not reached", "switched off", "not applicable")
+
+_STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; max-width: 1180px; margin: 2em auto;
+       padding: 0 1em; color: #222; }
+h1 { margin-bottom: 0; } .subtitle { color: #555; margin-top: .2em; }
+nav ol { columns: 2; font-size: 14px; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; margin: .6em 0; font-size: 14px; }
+td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; display: block; margin: .8em 0; }
+.status { font-size: 13px; padding: .1em .5em; border-radius: .6em; margin-left: .5em;
+          vertical-align: middle; background: #eee; color: #555; }
+.ok { color: #176b24; } .bad { color: #b00020; font-weight: 600; }
+.note { background: #f6f6f6; padding: .6em 1em; border-left: 3px solid #bbb; }
+"""
+
+
+class Section(NamedTuple):
+    """One section of the report.
+
+    Attributes:
+      id: its anchor and key in ``report.json`` (lowercase, underscores).
+      title: its heading.
+      status: one of STATUSES; a section that is not "shown" says why in ``body``.
+      body: its HTML, above its figures.
+      figures: PNG files drawn below the body, in order.
+    """
+
+    id: str
+    title: str
+    status: str
+    body: str
+    figures: tuple[Path, ...] = ()
+
+
+def table_html(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """An HTML table; every cell is escaped (pass numbers already formatted)."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def image_html(path: Path, alt: str) -> str:
+    """An ``<img>`` with the PNG at ``path`` embedded as a base64 data URI."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def page_html(title: str, subtitle: str, sections: Sequence[Section]) -> str:
+    """The whole page: a title, a table of contents and every section in order."""
+    contents = "".join(
+        f'<li><a href="#{s.id}">{html.escape(s.title)}</a>'
+        + ("" if s.status == "shown" else f" ({html.escape(s.status)})") + "</li>"
+        for s in sections)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>", f'<p class="subtitle">{html.escape(subtitle)}</p>',
+        f"<nav><ol>{contents}</ol></nav>",
+    ]
+    for s in sections:
+        badge = "" if s.status == "shown" else f'<span class="status">{s.status}</span>'
+        parts.append(f'<section id="{s.id}" data-status="{s.status}">'
+                     f"<h2>{html.escape(s.title)}{badge}</h2>{s.body}")
+        parts += [image_html(f, f"{s.title}: {f.stem.replace('_', ' ')}") for f in s.figures]
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

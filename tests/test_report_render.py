@@ -1,0 +1,132 @@
+import base64
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from jaxdiag.experiment import load_config
+from jaxdiag.experiment.checkpoint import Checkpointer
+from jaxdiag.main_job import run_main_job
+from jaxdiag.report import load_predictions, render_report
+
+SECTIONS = ["splits", "sanity", "loss_curves", "bias_variance", "pr_roc", "risk_coverage",
+            "reliability", "confusion", "error_analysis", "histograms", "learning_curve",
+            "search", "next_steps"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+class _Page(HTMLParser):
+    """Sections (id -> status), image sources, and every other link-like attribute."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.sections: dict[str, str] = {}
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.sections[attrs["id"]] = attrs["data-status"]
+        elif tag == "img":
+            self.images.append(attrs["src"])
+        self.links += [v for k, v in attrs.items() if k in ("href", "src") and tag != "img"]
+
+
+def _page(run_dir) -> _Page:
+    return _Page((run_dir / "report.html").read_text())
+
+
+def test_every_section_of_a_finished_run_is_drawn_from_its_own_data(finished_run):
+    report, run_dir = finished_run
+    page = _page(run_dir)
+    assert list(page.sections.items()) == [(s, "shown") for s in SECTIONS]
+    # Self-contained: every image is an embedded PNG, every link an anchor of the page.
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == PNG
+    assert all(link.startswith("#") and link[1:] in page.sections for link in page.links)
+    sections = report["report"]["sections"]
+    assert list(sections) == SECTIONS
+    figures = [f for s in sections.values() for f in s["figures"]]
+    assert len(page.images) == len(figures) == 11
+    for figure in figures:
+        assert (run_dir / figure).read_bytes()[:8] == PNG
+
+    # The figures' numbers are this run's, checked against independent references.
+    y, p = load_predictions(run_dir)["dev"]
+    dev = report["splits"]["dev"]
+    assert len(y) == dev["size"] and np.mean(p.argmax(1) == y) == pytest.approx(dev["accuracy"])
+    indicator = y[:, None] == np.arange(p.shape[1])
+    scores = sections["pr_roc"]
+    assert scores["roc_auc"]["micro"] == pytest.approx(
+        roc_auc_score(indicator.ravel(), p.ravel()), abs=1e-6)
+    assert scores["average_precision"]["micro"] == pytest.approx(
+        average_precision_score(indicator.ravel(), p.ravel()), abs=1e-6)
+    for c, name in enumerate(report["data"]["class_names"]):
+        assert scores["roc_auc"][name] == pytest.approx(roc_auc_score(indicator[:, c], p[:, c]),
+                                                        abs=1e-6)
+    confidence, correct = p.max(1).astype(np.float64), p.argmax(1) == y
+    bins = np.clip(np.ceil(confidence * 15).astype(int) - 1, 0, 14)  # bins (lower, upper]
+    ece = sum(abs(correct[bins == b].mean() - confidence[bins == b].mean()) * np.mean(bins == b)
+              for b in np.unique(bins))
+    assert sections["reliability"]["expected_calibration_error"] == pytest.approx(ece, abs=1e-5)
+    # accuracy at 95% coverage: the highest confidence threshold keeping >= 95% of dev
+    threshold = max(t for t in np.unique(confidence) if np.mean(confidence >= t) >= 0.95)
+    assert sections["risk_coverage"]["accuracy_at_coverage"] == pytest.approx(
+        correct[confidence >= threshold].mean(), abs=1e-6)
+    assert sections["histograms"]["steps"] == [0, report["training"]["steps_done"]]
+    assert sections["search"]["trials"] == 4
+    assert sections["bias_variance"]["dominant"] == report["bias_variance"]["dominant"]
+    assert sections["next_steps"]["count"] == len(report["next_steps"])
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_a_killed_run_shows_what_it_reached_and_its_resumed_run_everything(tmp_path,
+                                                                           monkeypatch):
+    config = load_config(None, ["train.steps=400", "train.eval_every=200",
+                                "train.checkpoint_every=200", "model.hidden=[32]",
+                                "diagnose.overfit_steps=50", "diagnose.label_errors=false",
+                                "diagnose.learning_curve=false", "search.trials=0"])
+    save = Checkpointer.save
+
+    def save_then_die(self, step, state, record):
+        save(self, step, state, record)
+        raise _Killed
+
+    monkeypatch.setattr(Checkpointer, "save", save_then_die)
+    with pytest.raises(_Killed):
+        run_main_job(config, tmp_path, progress=False)
+    monkeypatch.undo()
+    run_dir = tmp_path / config.name
+    text = render_report(run_dir).read_text()
+    reached = {"splits", "sanity", "loss_curves", "histograms"}
+    assert _Page(text).sections == {
+        s: "shown" if s in reached else "switched off" if s in ("learning_curve", "search")
+        else "not reached" for s in SECTIONS}
+    assert "stopped at step 200 of 400" in text
+    report = json.loads((run_dir / "report.json").read_text())
+    assert not report["complete"] and report["training"]["steps_done"] == 200
+    assert [step for step, _ in report["history"]["train_loss"]][-1] == 200
+    assert report["report"]["sections"]["histograms"]["steps"] == [0]
+
+    run_main_job(config, tmp_path, progress=False)  # resumes from step 200
+    render_report(run_dir)
+    sections = _page(run_dir).sections
+    assert {s for s, status in sections.items() if status != "shown"} == {"learning_curve",
+                                                                          "search"}
+
+
+def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match=r"run_dir: expected a run folder .*no such folder"):
+        render_report(tmp_path / "absent")
+    (tmp_path / "config.toml").write_text('name = "x"\n')
+    with pytest.raises(ValueError, match=r"holds no report\.json.*config\.toml"):
+        render_report(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]  # nothing written
