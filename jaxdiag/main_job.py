@@ -8,6 +8,7 @@ import functools
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import jax
 import numpy as np
@@ -45,8 +46,8 @@ from jaxdiag.experiment import (
 )
 from jaxdiag.experiment.run_folder import prepare_run_folder, write_atomic
 from jaxdiag.gradcheck import gradcheck
-from jaxdiag.models import build_model, functional
-from jaxdiag.monitor import activation_kinds, layer_histograms, nnx_capture
+from jaxdiag.models import build_model
+from jaxdiag.monitor import activation_kinds, capture_model, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import SweepConfig, SweepTrainConfig, run_sweep, space_from_dict
 
@@ -59,8 +60,15 @@ def run_main_job(
     *,
     fresh: bool = False,
     progress: bool = True,
+    model: Any = None,
 ) -> dict:
     """Runs (or resumes) ``config`` in ``runs_dir/config.name`` and writes ``report.json``.
+
+    ``model`` replaces the config's baseline (``config.model`` is then unused): a Flax NNX
+    module, a ``(linen_module, variables)`` pair or an ``(apply_fn, params)`` pair whose
+    ``apply_fn(params, x)`` returns logits of shape (batch, classes); see ``capture_model``.
+    Resuming needs the same model again. The data diagnoses and the search still train MLPs
+    shaped by ``config.model.hidden``.
 
     Steps: load and split the data (train and train-dev from the source domain, dev and test
     from the target domain); normalize inputs with train statistics; sanity checks (labels,
@@ -89,11 +97,11 @@ def run_main_job(
       "label_errors" and "learning_curve" are None when switched off in ``config.diagnose``.
 
     Raises:
-      ValueError: a bad config, bad data, or a run folder holding another config.
+      ValueError: a bad config, bad data, a model whose logits do not match the classes, or
+        a run folder holding another config.
     """
     splits = load_splits(config.data)
     tags = read_dev_tags(config.diagnose.tags_file, len(splits["dev"].data))
-    run_dir = prepare_run_folder(runs_dir, config, fresh)
     train = splits["train"].data
     if config.train.batch_size > len(train):
         raise ValueError(
@@ -103,11 +111,16 @@ def run_main_job(
     normalizer = fit_normalizer(train.x)
     arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
 
-    model = build_model(config.model.name, train.input_shape, train.num_classes,
-                        hidden=config.model.hidden, activation_name=config.model.activation,
-                        seed=config.train.seed)
-    apply_fn, params = functional(model)
-    apply_with_layers, _ = nnx_capture(model)
+    if model is None:
+        model = build_model(config.model.name, train.input_shape, train.num_classes,
+                            hidden=config.model.hidden, activation_name=config.model.activation,
+                            seed=config.train.seed)
+        source = "config"
+    else:
+        source = "yours"
+    apply_fn, params, apply_with_layers = capture_model(model)
+    _check_logits(apply_fn, params, train)
+    run_dir = prepare_run_folder(runs_dir, config, fresh)  # after every input was checked
     x_train, y_train = arrays["train"]
     batch = (x_train[:config.train.batch_size], y_train[:config.train.batch_size])
     loss = cross_entropy_loss(apply_fn)
@@ -120,6 +133,8 @@ def run_main_job(
         "complete": False,
         "run_dir": str(run_dir),
         "config": config_to_dict(config),
+        "model": {"source": source, "parameters": sum(
+            int(np.size(leaf)) for leaf in jax.tree.leaves(params))},
         "data": {
             "num_classes": train.num_classes,
             "class_names": list(train.class_names),
@@ -190,6 +205,19 @@ def run_main_job(
     report["complete"] = True
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
     return report
+
+
+def _check_logits(apply_fn, params, train) -> None:
+    """Raises a ValueError unless the model maps a batch of ``train`` to (batch, classes)."""
+    x = jax.ShapeDtypeStruct((2, *train.input_shape), np.float32)
+    try:
+        shape = jax.eval_shape(apply_fn, params, x).shape
+    except Exception as e:  # the user's model, on the data's input shape
+        raise ValueError(f"model: could not apply it to inputs of shape (batch, "
+                         f"{', '.join(map(str, train.input_shape))}): {e}") from e
+    if shape != (2, train.num_classes):
+        raise ValueError(f"model: expected logits of shape (batch, {train.num_classes}) for the "
+                         f"{train.num_classes} classes, found {shape} for a batch of 2.")
 
 
 def is_complete(run_dir: Path) -> bool:

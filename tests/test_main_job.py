@@ -1,7 +1,11 @@
+import json
+
 import numpy as np
 import pytest
 
-from jaxdiag.main_job import read_dev_tags
+from jaxdiag.experiment import load_config
+from jaxdiag.main_job import read_dev_tags, run_main_job
+from jaxdiag.report import render_report
 
 
 def test_dev_tags_from_a_csv(tmp_path):
@@ -28,3 +32,32 @@ def test_bad_tag_files_name_the_key_and_the_line(tmp_path, text, problem):
     assert error.match(problem)
     with pytest.raises(ValueError, match="no such file"):
         read_dev_tags(str(tmp_path / "absent.csv"), 8)
+
+
+def _linear(params, x):
+    return x.reshape(len(x), -1) @ params["w"] + params["b"]
+
+
+def test_your_own_plain_function_is_trained_diagnosed_and_reported(tmp_path):
+    config = load_config(None, ["name='linear'", "train.steps=200", "train.eval_every=100",
+                                "train.checkpoint_every=100", "optimizer.learning_rate=1e-2",
+                                "diagnose.overfit_steps=50", "diagnose.label_errors=false",
+                                "diagnose.learning_curve=false", "search.trials=0"])
+    params = {"w": np.zeros((64, 10), np.float32), "b": np.zeros(10, np.float32)}
+    report = run_main_job(config, tmp_path, progress=False, model=(_linear, params))
+    assert report["model"] == {"source": "yours", "parameters": 650}
+    assert report["gradcheck"]["ok"] and set(report["gradcheck"]["leaves"]) == {"w", "b"}
+    assert report["splits"]["train"]["accuracy"] > 0.9  # a linear model learns the digits
+    histograms = report["layer_histograms"]
+    assert histograms["first"]["activations"] == {} and sorted(histograms["last"]["gradients"]) \
+        == ["b", "w"]
+    sections = json.loads(render_report(tmp_path / "linear").with_name(
+        "report.json").read_text())["report"]["sections"]
+    assert sections["histograms"]["figures"] == ["figures/gradient_histograms.png"]
+    assert sections["pr_roc"]["status"] == "shown"
+
+    with pytest.raises(ValueError, match=r"model: expected logits of shape \(batch, 10\).*"
+                                         r"found \(2, 7\)"):
+        run_main_job(config, tmp_path / "new", progress=False,
+                     model=(_linear, {"w": params["w"][:, :7], "b": params["b"][:7]}))
+    assert not (tmp_path / "new").exists()  # nothing written for a bad model

@@ -2,9 +2,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxdiag.models import build_model, functional
-from jaxdiag.monitor import activation_kinds, linen_capture, nnx_capture
+from jaxdiag.monitor import activation_kinds, capture_model, linen_capture, nnx_capture
 
 
 def test_nnx_layers_are_captured_by_name_with_the_function_that_follows_them():
@@ -38,3 +39,33 @@ def test_linen_layers_and_their_activations():
     expected = x @ variables["params"]["hidden"]["kernel"] + variables["params"]["hidden"]["bias"]
     np.testing.assert_allclose(outputs["hidden"], expected, rtol=1e-6)
     assert activation_kinds(capture, variables, x) == {"hidden": "sigmoid", "out": "none"}
+
+
+def test_capture_model_takes_nnx_linen_and_plain_functions():
+    x = np.random.default_rng(0).normal(size=(3, 8, 8, 1)).astype(np.float32)
+    module = build_model("mlp", (8, 8, 1), 10, hidden=(16,))
+    apply_fn, params, capture = capture_model(module)
+    expected, same = functional(module)
+    np.testing.assert_allclose(apply_fn(params, x), expected(same, x), rtol=1e-6)
+    assert sorted(capture(params, x)[1]) == ["dense_0", "dense_1"]
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dense(10, name="out")(nn.relu(nn.Dense(16, name="hidden")(x.reshape(
+                len(x), -1))))
+
+    variables = Net().init(jax.random.key(0), x)
+    apply_fn, params, capture = capture_model((Net(), variables))
+    np.testing.assert_allclose(apply_fn(params, x), Net().apply(variables, x), rtol=1e-6)
+    assert activation_kinds(capture, params, x) == {"hidden": "relu", "out": "none"}
+
+    def plain(p, x):
+        return x.reshape(len(x), -1) @ p["w"]
+
+    apply_fn, params, capture = capture_model((plain, {"w": np.ones((64, 10), np.float32)}))
+    y, layers = capture(params, x)
+    np.testing.assert_allclose(y, apply_fn(params, x))
+    assert layers == {}
+    with pytest.raises(ValueError, match=r"model: expected a flax\.nnx\.Module.*found int"):
+        capture_model(3)

@@ -105,7 +105,7 @@ class TrainConfig:
     steps: int = 3000
     batch_size: int = 64
     log_every: int = 50
-    eval_every: int = 500
+    eval_every: int = 100
     checkpoint_every: int = 500
     seed: int = 0
 

@@ -4,6 +4,7 @@ from jaxdiag.monitor.alerts import Alert, monitor_alerts
 from jaxdiag.monitor.capture import (
     CaptureFn,
     activation_kinds,
+    capture_model,
     linen_capture,
     nnx_capture,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "GradientStats",
     "activation_kinds",
     "activation_stats",
+    "capture_model",
     "gradient_stats",
     "histogram",
     "layer_histograms",

@@ -13,6 +13,8 @@ import flax.linen as nn
 import jax
 from flax import nnx
 
+from jaxdiag.models import functional
+
 Layers = dict[str, jax.Array]
 CaptureFn = Callable[[Any, jax.Array], tuple[jax.Array, Layers]]
 
@@ -89,3 +91,28 @@ def activation_kinds(apply_with_layers: CaptureFn, params: Any, x: jax.Array) ->
                 consumer.setdefault(id(v), kind)
     return {name: consumer.get(id(v), "none")
             for name, v in zip(sorted(names), layer_vars, strict=True)}
+
+
+def capture_model(model: Any) -> tuple[Callable[[Any, jax.Array], jax.Array], Any, CaptureFn]:
+    """``(apply_fn, params, apply_with_layers)`` for any model jaxdiag trains and monitors.
+
+    Args:
+      model: a Flax NNX module; a pair ``(linen_module, variables)``; or a pair
+        ``(apply_fn, params)`` of a plain function ``apply_fn(params, x) -> logits`` and its
+        parameter pytree. A plain function shows no layers: its ``apply_with_layers``
+        returns no layer outputs, so only its gradients are monitored.
+
+    Raises:
+      ValueError: anything else, naming what was found.
+    """
+    if isinstance(model, nnx.Module):
+        apply_fn, params = functional(model)
+        return apply_fn, params, nnx_capture(model)[0]
+    if isinstance(model, tuple) and len(model) == 2:
+        first, params = model
+        if isinstance(first, nn.Module):
+            return first.apply, params, linen_capture(first)
+        if callable(first):
+            return first, params, lambda p, x: (first(p, x), {})
+    raise ValueError("model: expected a flax.nnx.Module, a (flax.linen.Module, variables) pair "
+                     f"or an (apply_fn, params) pair, found {type(model).__name__}.")

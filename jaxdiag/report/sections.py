@@ -236,16 +236,17 @@ def _histograms(run: RunData) -> Built:
     title = "Activation and gradient histograms"
     snapshots = [run.report["layer_histograms"][k] for k in ("first", "last")
                  if k in run.report["layer_histograms"]]
-    figures = (_save(run, "activation_histograms",
-                     draw_layer_histograms(snapshots, "activations")),
-               _save(run, "gradient_histograms", draw_layer_histograms(snapshots, "gradients")))
+    figures = tuple(_save(run, f"{kind[:-1]}_histograms", draw_layer_histograms(snapshots, kind))
+                    for kind in ("activations", "gradients") if snapshots[0][kind])
     monitor = run.report.get("monitor")
     alerts = monitor["alerts"] if monitor else []
     body = ("<p>Each layer's activations (after its activation function) and each "
             "parameter's gradient on the first training batch, at "
             + " and at ".join(f"step {s['step']}" for s in snapshots)
             + ". Watch for a spike at zero after a ReLU (dead units), mass piled at ±1 after a "
-            "tanh (saturation) and gradients orders of magnitude apart between layers.</p>")
+            "tanh (saturation) and gradients orders of magnitude apart between layers."
+            + ("" if snapshots[0]["activations"] else " This model is a plain function, so its "
+               "layers are not visible: only its gradients are drawn.") + "</p>")
     if monitor is None:
         body += "<p>Monitor alerts: not reached (the run stopped before the end).</p>"
     elif alerts:
