@@ -1,7 +1,10 @@
 import base64
 import json
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
+import matplotlib.image
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -130,3 +133,25 @@ def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match=r"holds no report\.json.*config\.toml"):
         render_report(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]  # nothing written
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs headless Chromium (Debian: apt install "
+                                             "chromium); benchmarks/slow_tests.sh notes it")
+def test_the_page_draws_its_figures_in_headless_chromium(finished_run, tmp_path):
+    """A screenshot of the whole page from disk, no server: the figures are drawn (a page of
+    broken-image icons and text has almost no saturated color)."""
+    _, run_dir = finished_run
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+                    "--window-size=1280,9000", f"--screenshot={shot}",
+                    (run_dir / "report.html").absolute().as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    colorful = (pixels.max(-1) - pixels.min(-1)) > 0.4
+    assert pixels.shape[:2] == (9000, 1280) and colorful.mean() > 0.01

@@ -6,10 +6,12 @@ notebook with no server, no network and no files beside it.
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+_NUMBER = re.compile(r"[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?%?")
 STATUSES = ("shown", "not reached", "switched off", "not applicable")
 
 _STYLE = """
@@ -18,8 +20,8 @@ body { font: 15px/1.5 system-ui, sans-serif; max-width: 1180px; margin: 2em auto
 h1 { margin-bottom: 0; } .subtitle { color: #555; margin-top: .2em; }
 nav ol { columns: 2; font-size: 14px; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
 table { border-collapse: collapse; margin: .6em 0; font-size: 14px; }
-td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: right; }
-td:first-child, th:first-child { text-align: left; }
+td, th { border: 1px solid #ddd; padding: .25em .6em; text-align: left; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; display: block; margin: .8em 0; }
 .status { font-size: 13px; padding: .1em .5em; border-radius: .6em; margin-left: .5em;
           vertical-align: middle; background: #eee; color: #555; }
@@ -49,9 +51,14 @@ class Section(NamedTuple):
 def table_html(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """An HTML table; every cell is escaped (pass numbers already formatted)."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
+    body = "".join("<tr>" + "".join(_cell(str(c)) for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(text: str) -> str:
+    """A table cell; numbers (1, -0.5, 2.5e-08, 12.26%) are right-aligned."""
+    number = _NUMBER.fullmatch(text)
+    return f'<td{" class=number" if number else ""}>{html.escape(text)}</td>'
 
 
 def image_html(path: Path, alt: str) -> str:
