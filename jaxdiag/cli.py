@@ -21,8 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="train a baseline, evaluate every split and diagnose its error",
         description="Runs (or resumes) a baseline on the built-in digits data or on your own "
-                    "data, and writes runs/<name>/ with config.toml, report.json, TensorBoard "
-                    "events and Orbax checkpoints. Running the same config again resumes.")
+                    "data, and writes runs/<name>/ with config.toml, report.json, report.html, "
+                    "TensorBoard events and Orbax checkpoints. Running the same config again "
+                    "resumes.")
     run.add_argument("--config", metavar="TOML", help="config file (defaults when omitted)")
     run.add_argument("--set", metavar="KEY=VALUE", action="append", default=[], dest="overrides",
                      help="override a config key, e.g. --set train.steps=500 (repeatable)")
