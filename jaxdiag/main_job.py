@@ -172,10 +172,12 @@ def run_main_job(
     analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                result.final["dev"], run_dir)
     suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
+    search = random_search(config, run_dir, progress) if config.search.trials else None
     recommended = next_steps(
         decomposition, gradcheck_ok=check.ok, sanity=sanity["checks"],
         overfit=sanity["overfit"], curve=curve, learning_curve=lc,
-        suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train))
+        suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
+        search_best=None if search is None else search["best"])
     report["layer_histograms"]["last"] = _histogram_lists(int(result.state.step),
                                                           snapshot(final_params, *batch))
     report.update({
@@ -200,8 +202,8 @@ def run_main_job(
         "next_steps": [s._asdict() for s in recommended],
         "history": result.history,
     })
-    if config.search.trials:
-        report["search"] = random_search(config, run_dir, progress)
+    if search is not None:
+        report["search"] = search
     report["complete"] = True
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
     return report

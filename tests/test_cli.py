@@ -63,6 +63,8 @@ def test_run_json_on_the_built_in_data(finished_run):
     curve = report["learning_curve"]
     assert curve["sizes"][-1] == splits["train"]["size"] and len(curve["dev_error"]) == 5
     assert report["next_steps"][0]["stage"] == "data"  # data mismatch, and no bug
+    tune = report["next_steps"][-1]  # the tuning step reads the search
+    assert tune["stage"] == "tune" and f"{search['best']['dev_error']:.2%}" in tune["why"]
 
 
 def test_mismatch_disappears_with_a_source_target_and_a_planted_bug_fails_overfit(

@@ -83,3 +83,15 @@ def test_label_errors_then_tuning_when_nothing_else_is_wrong():
     assert "4.0%" in steps[0].why
     only = next_steps(NONE, suspected_label_errors=0.001)
     assert [s.stage for s in only] == ["tune"] and "no gap" in only[0].why
+
+
+def test_the_tuning_step_reads_the_search():
+    dev = MISMATCH.errors["dev"]
+    better = {"hparams": {"learning_rate": 0.00287, "depth": 2}, "dev_error": dev - 0.011}
+    step = next_steps(MISMATCH, search_best=better)[-1]
+    assert step.stage == "tune"
+    assert step.action == ("retrain with the search's best hyperparameters (learning_rate "
+                           "0.00287, depth 2)")
+    assert f"{dev - 0.011:.2%} against the model's {dev:.2%}" in step.why
+    close = {"hparams": {"learning_rate": 0.01}, "dev_error": dev - 0.004}  # within half a point
+    assert next_steps(MISMATCH, search_best=close)[-1].action.startswith("search wider")

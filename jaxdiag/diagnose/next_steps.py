@@ -16,6 +16,7 @@ from jaxdiag.diagnose.overfit_batch import OverfitResult
 from jaxdiag.diagnose.sanity import SanityCheck
 
 STAGES = ("debug", "improve", "data", "tune")
+SEARCH_GAIN = 0.005  # a searched trial must beat the model's dev error by this to be adopted
 LABEL_ERROR_SHARE = 0.01  # suspected label errors above this share of the data deserve a look
 
 
@@ -36,6 +37,7 @@ def next_steps(
     curve: Sequence[CurveFinding] = (),
     learning_curve: LearningCurve | None = None,
     suspected_label_errors: float = 0.0,
+    search_best: dict | None = None,
 ) -> list[NextStep]:
     """The recommended next steps, most urgent first.
 
@@ -47,6 +49,9 @@ def next_steps(
       curve: pathologies of the training loss curve.
       learning_curve: the learning curve, when it ran.
       suspected_label_errors: the share of training examples confident learning suspects.
+      search_best: the best trial of a hyperparameter search that ran, {"hparams": {name:
+        value}, "dev_error": fraction}; the tuning step then says whether it beat the model
+        on dev (by at least half a point) and with which values.
 
     Returns:
       NextStep list. Any "debug" step comes first and then only the first gap-driven step
@@ -86,7 +91,20 @@ def next_steps(
         gap_steps.append(NextStep(
             "data", "review the suspected label errors and relabel the real ones",
             f"confident learning suspects {suspected_label_errors:.1%} of the training labels"))
-    gap_steps.append(NextStep(
-        "tune", "tune the hyperparameters (random or quasi-random search: jaxdiag sweep)",
-        "no bug found" + ("" if gap else " and no gap above tolerance")))
+    gap_steps.append(_tuning_step(decomposition.errors["dev"], search_best,
+                                  "no bug found" + ("" if gap else " and no gap above tolerance")))
     return gap_steps
+
+
+def _tuning_step(dev_error: float, search_best: dict | None, why: str) -> NextStep:
+    if search_best is None:
+        return NextStep("tune", "tune the hyperparameters (random or quasi-random search: "
+                        "jaxdiag sweep)", why)
+    values = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                       for k, v in search_best["hparams"].items())
+    versus = f"dev error {search_best['dev_error']:.2%} against the model's {dev_error:.2%}"
+    if search_best["dev_error"] <= dev_error - SEARCH_GAIN:
+        return NextStep("tune", f"retrain with the search's best hyperparameters ({values})",
+                        f"{why}; the random search's best trial has {versus}")
+    return NextStep("tune", "search wider or longer (jaxdiag sweep): the random search found "
+                    "nothing clearly better", f"{why}; its best trial has {versus}")
