@@ -5,8 +5,8 @@ methodology's steps and returns the report that ``report.json`` holds.
 """
 
 import functools
+import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ def run_main_job(
     kinds = activation_kinds(apply_with_layers, params, batch[0])
     snapshot = jax.jit(functools.partial(layer_histograms, apply_with_layers, loss, kinds))
     tx = make_optimizer(config.optimizer)
-    sanity = _sanity_checks(config, splits["train"], x_train, batch, apply_fn, params, tx)
+    sanity = _sanity_checks(config, splits["train"], x_train, batch, loss, params, tx)
     report = {
         "complete": False,
         "run_dir": str(run_dir),
@@ -238,18 +238,17 @@ def _histogram_lists(step: int, histograms: dict) -> dict:
 
 def _save_predictions(path: Path, probabilities: dict[str, np.ndarray], arrays: dict) -> None:
     """Each split's labels ``<split>_y`` and float32 probabilities ``<split>_probabilities``
-    (n, C) in one ``.npz``, written through a temporary file."""
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as file:
-        np.savez(file, **{f"{name}_probabilities": p for name, p in probabilities.items()},
-                 **{f"{name}_y": arrays[name][1] for name in probabilities})
-    os.replace(temporary, path)
+    (n, C) in one ``.npz``, written atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"{name}_probabilities": p for name, p in probabilities.items()},
+             **{f"{name}_y": arrays[name][1] for name in probabilities})
+    write_atomic(path, buffer.getvalue())
 
 
 def _sanity_checks(config: RunConfig, train: Split, x_train: np.ndarray, batch: tuple,
-                   apply_fn, params, tx) -> dict:
-    """Labels, input scale (as the model sees them), initial loss, overfit one batch."""
-    loss = cross_entropy_loss(apply_fn)
+                   loss, params, tx) -> dict:
+    """Labels, input scale (as the model sees them), initial loss of ``loss(params, x, y)``,
+    overfit one batch."""
     num_classes = train.data.num_classes
     checks = [label_check(train.data.y, num_classes), input_scale_check(x_train),
               initial_loss_check(float(loss(params, *batch)), num_classes)]

@@ -49,8 +49,12 @@ def prepare_run_folder(runs_dir: str | Path, config: Any, fresh: bool = False) -
     return run_dir
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file, so a kill never leaves half a file."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Writes ``content`` (text, or bytes such as an ``.npz``) to ``path`` through a temporary
+    file, so a kill never leaves half a file."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
+    if isinstance(content, bytes):
+        temporary.write_bytes(content)
+    else:
+        temporary.write_text(content)
     os.replace(temporary, path)
