@@ -8,9 +8,6 @@ and the rows of a vmapped batch are split over the cores. Other backends use ``l
 ``lax`` scans as they are (a radix sort on GPU). Both paths are jit- and vmap-compatible.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from typing import NamedTuple
 
 import jax
@@ -18,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-_BLOCK = 1 << 20  # elements per host task
+from .host_blocks import for_row_blocks
 
 
 class SortedCounts(NamedTuple):
@@ -52,7 +49,9 @@ def descending_key(score: jax.Array) -> jax.Array:
     -0.0 and +0.0 get the same key; NaN sorts before +inf.
     """
     uint, sign, rest = _key_parts(score.dtype)
-    bits = lax.bitcast_convert_type(score + jnp.zeros((), score.dtype), uint)
+    zero = jnp.zeros((), score.dtype)
+    # -0.0 == 0.0 selects +0.0 (XLA folds away the usual ``score + 0.0`` under jit).
+    bits = lax.bitcast_convert_type(jnp.where(score == zero, zero, score), uint)
     return jnp.where(bits & sign, bits, bits ^ rest)
 
 
@@ -97,32 +96,22 @@ def _host_rows(key: np.ndarray, label: np.ndarray, weight: np.ndarray | None) ->
     return key, tps, fps, _before(tps, last), _before(fps, last)
 
 
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)))
-
-
 def _host_counts(key, label, *weight):
-    """``_host_rows`` over any leading batch shape, in blocks of rows spread over the cores.
-
-    Blocks of about a million elements keep the temporaries in cache and reused, which matters
-    more than the arithmetic: fresh memory costs a page fault per page.
-    """
+    """``_host_rows`` over any leading batch shape, in blocks of rows spread over the cores."""
     key, label = np.asarray(key), np.asarray(label)
     shape, n = key.shape, key.shape[-1]
     rows = [a.reshape(-1, n) for a in (key, label, *map(np.asarray, weight))]
     count = rows[0].shape[0]
     count_dtype = rows[2].dtype if weight else np.int32
     outs = (np.empty((count, n), key.dtype), *(np.empty((count, n), count_dtype) for _ in range(4)))
-    block = max(1, _BLOCK // max(n, 1))
 
-    def work(start: int) -> None:
-        part = [a[start:start + block] for a in rows]
+    def work(block: slice) -> None:
+        part = [a[block] for a in rows]
         for out, value in zip(outs, _host_rows(*part[:2], part[2] if weight else None),
                               strict=True):
-            out[start:start + block] = value
+            out[block] = value
 
-    list(_pool().map(work, range(0, count, block)))
+    for_row_blocks(count, n, work)
     return tuple(out.reshape(shape) for out in outs)
 
 

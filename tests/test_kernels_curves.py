@@ -58,13 +58,26 @@ def test_sorted_counts_match_a_float64_reference_with_ties_signed_zeros_and_nega
     np.testing.assert_allclose(got[2], expected[2], rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_descending_keys_order_scores_and_merge_signed_zeros_under_jit(dtype):
+    score = np.array([0.5, -0.0, 0.0, -3.0, np.inf, -1e-3, 7.25, -np.inf], dtype)
+    for key_of in (descending_key, jax.jit(descending_key)):
+        key = np.asarray(key_of(score))
+        assert key[1] == key[2]  # -0.0 and 0.0 are one score
+        np.testing.assert_array_equal(np.argsort(key, kind="stable"),
+                                      np.argsort(-score.astype(np.float64), kind="stable"))
+        back = np.asarray(score_from_key(key, dtype))
+        np.testing.assert_array_equal(back, score)
+        assert not np.signbit(back[1]) and not np.signbit(back[2])
+
+
 def test_host_counts_split_a_batch_into_blocks_like_one_call(monkeypatch):
     rng = np.random.default_rng(3)
     score = np.round(rng.random((7, 50)), 1).astype(np.float32)
     label = rng.integers(0, 2, (7, 50)).astype(np.uint8)
     whole = jax.vmap(sorted_counts)(score, label)
-    module = importlib.import_module("jaxdiag.kernels.sorted_counts")
-    monkeypatch.setattr(module, "_BLOCK", 100)  # two rows per block
+    module = importlib.import_module("jaxdiag.kernels.host_blocks")
+    monkeypatch.setattr(module, "BLOCK_ELEMENTS", 100)  # two rows per block
     blocks = jax.vmap(sorted_counts)(score, label)
     for k in range(7):
         a = _grouped(SortedCounts(*(f[k] for f in whole)), np.float32)

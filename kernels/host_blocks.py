@@ -1,0 +1,28 @@
+"""Run a NumPy function over the rows of a batch in blocks spread over the CPU cores.
+
+The host side of the ``jax.pure_callback`` kernels: a vmapped call hands NumPy a batch of rows;
+blocks of about a million elements keep the temporaries in cache and reused, which matters more
+than the arithmetic (fresh memory costs a page fault per page), and NumPy's sort and scans
+release the GIL, so the blocks run in parallel.
+"""
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+BLOCK_ELEMENTS = 1 << 20  # elements per host task
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)))
+
+
+def for_row_blocks(rows: int, row_length: int, work: Callable[[slice], None]) -> None:
+    """Call ``work(block)`` for slices covering ``range(rows)``, on all cores; waits for all.
+
+    ``work`` writes its results into preallocated outputs; an exception in any block is raised.
+    """
+    size = max(1, BLOCK_ELEMENTS // max(row_length, 1))
+    list(_pool().map(lambda start: work(slice(start, start + size)), range(0, rows, size)))
