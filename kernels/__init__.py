@@ -14,6 +14,7 @@ from .curves import (
     score_histogram,
 )
 from .edit_distance import levenshtein
+from .exact_areas import exact_average_precision, exact_roc_auc
 from .finite_difference import central_differences
 from .sorted_counts import SortedCounts, descending_key, score_from_key, sorted_counts
 
@@ -26,7 +27,9 @@ __all__ = [
     "central_differences",
     "confusion_matrix",
     "descending_key",
+    "exact_average_precision",
     "exact_curve",
+    "exact_roc_auc",
     "label_counts",
     "levenshtein",
     "roc_auc",

@@ -1,12 +1,14 @@
 """Ranking metrics: PR and ROC curves and their areas, exact or binned.
 
 Exact curves sort the scores once (``jaxdiag.kernels.exact_curve``) and break ties as
-scikit-learn does. ``num_thresholds=T`` switches to the binned curve: one histogram pass over
-scores in [0, 1] at the thresholds k / (T - 1). A binned area equals the exact area of the
-scores rounded down to that grid, so its error is at most the share of (positive, negative)
-pairs that fall in one bin: for ROC AUC, |binned - exact| <= 1/2 * sum_k P_k N_k / (P N)
-(P_k, N_k the positives and negatives in bin k), which is below 1/(T - 1) for scores spread
-over [0, 1] and 1/(2 (T - 1)) for uniform ones.
+scikit-learn does; exact areas on the CPU skip the curve and sum over ranks
+(``jaxdiag.kernels.exact_average_precision``, ``exact_roc_auc``). ``num_thresholds=T``
+switches to the binned curve: one histogram pass over scores in [0, 1] at the thresholds
+k / (T - 1). A binned area equals the exact area of the scores rounded down to that grid, so
+its error is at most the share of (positive, negative) pairs that fall in one bin: for ROC
+AUC, |binned - exact| <= 1/2 * sum_k P_k N_k / (P N) (P_k, N_k the positives and negatives in
+bin k), which is below 1/(T - 1) for scores spread over [0, 1] and 1/(2 (T - 1)) for uniform
+ones.
 
 Under ``jit``/``vmap`` nothing is checked and: NaN scores make the area NaN; ROC AUC with one
 class is NaN; curves come back with one point per example (tied scores repeat their group's
@@ -23,7 +25,9 @@ from jaxdiag.kernels import (
     BinaryCurve,
     at_group_end,
     binned_curve,
+    exact_average_precision,
     exact_curve,
+    exact_roc_auc,
     score_histogram,
 )
 from jaxdiag.kernels import average_precision as curve_average_precision
@@ -125,14 +129,20 @@ def _per_column(score_fn, y_true, y_score, weight, average):
 
 @partial(jax.jit, static_argnums=3)
 def _ap(y_true, y_score, weight, num_thresholds):
-    curve = _curve(y_true, y_score, weight, num_thresholds)
-    return _nan_if_nan_scores(curve_average_precision(curve), y_score)
+    if num_thresholds is None:
+        area = exact_average_precision(y_score, y_true, weight)
+    else:
+        area = curve_average_precision(_curve(y_true, y_score, weight, num_thresholds))
+    return _nan_if_nan_scores(area, y_score)
 
 
 @partial(jax.jit, static_argnums=3)
 def _auc(y_true, y_score, weight, num_thresholds):
-    curve = _curve(y_true, y_score, weight, num_thresholds)
-    return _nan_if_nan_scores(curve_roc_auc(curve), y_score)
+    if num_thresholds is None:
+        area = exact_roc_auc(y_score, y_true, weight)
+    else:
+        area = curve_roc_auc(_curve(y_true, y_score, weight, num_thresholds))
+    return _nan_if_nan_scores(area, y_score)
 
 
 def average_precision_score(y_true, y_score, *, average: str | None = "macro", pos_label=1,
