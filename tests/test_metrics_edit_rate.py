@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import jaxdiag.metrics as jm
 
 WORDS = st.sampled_from(["a", "b", "cat", "dog", "the", "é", "a\tb"])
-SPACES = st.sampled_from([" ", "  ", "\t", " \n ", ""])
+SPACES = st.sampled_from([" ", "  ", "\t", " \n ", "", "\u00a0", " \u2003"])
 
 
 @st.composite

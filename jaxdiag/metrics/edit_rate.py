@@ -18,7 +18,6 @@ from jaxdiag.kernels import levenshtein
 _WHITESPACE_RUN = re.compile(r"\s\s+")
 _SEPARATOR = "\x00"
 _EDGE_WHITESPACE = re.compile(r"\s*\x00\s*")
-_OTHER_WHITESPACE = re.compile(r"[^\S ]")
 _CHUNK = 2048  # pairs per kernel call: keeps the working set in cache
 
 
@@ -62,7 +61,8 @@ def _word_tokens(sentences: list[str]) -> _Tokens:
     stripped, and the words are split on single spaces (so a lone tab stays inside a word).
     """
     corpus = _SEPARATOR.join(sentences) + _SEPARATOR
-    if _OTHER_WHITESPACE.search(corpus):
+    # printable text has no whitespace but the space (str.isprintable is a fast scan)
+    if not " ".join(sentences).isprintable():
         corpus = _WHITESPACE_RUN.sub(" ", corpus)
         corpus = _EDGE_WHITESPACE.sub(_SEPARATOR, corpus).lstrip()
         tokens = [t for t in corpus.replace(_SEPARATOR, f" {_SEPARATOR} ").split(" ") if t]
@@ -81,12 +81,15 @@ def _edit_distances(references: _Tokens, hypotheses: _Tokens) -> np.ndarray:
     """Levenshtein distance of each pair, in chunks of pairs of similar length."""
     order = np.argsort(references.lengths + hypotheses.lengths, kind="stable")
     result = np.zeros(len(order), np.int64)
-    for start in range(0, len(order), _CHUNK):
-        chunk = order[start:start + _CHUNK]
+    chunks = [order[start:start + _CHUNK] for start in range(0, len(order), _CHUNK)]
+    pending = []  # dispatched asynchronously: the next chunk is padded while one runs
+    for chunk in chunks:
         size = _bucket(len(chunk))  # pad the pair count too: one shape per bucket
         ref, ref_len = references.padded(chunk, _bucket(references.lengths[chunk].max()), size)
         hyp, hyp_len = hypotheses.padded(chunk, _bucket(hypotheses.lengths[chunk].max()), size)
-        result[chunk] = np.asarray(_distances(ref, ref_len, hyp, hyp_len))[:len(chunk)]
+        pending.append(_distances(ref, ref_len, hyp, hyp_len))
+    for chunk, distances in zip(chunks, pending, strict=True):
+        result[chunk] = np.asarray(distances)[:len(chunk)]
     return result
 
 
