@@ -2,7 +2,9 @@
 
 Prints one table: warm wall time per call (best of --repeats), the first call's compile time
 for jaxdiag, the ratio peer / jaxdiag (above 1: jaxdiag is faster) and the largest difference
-from scikit-learn's value. Peers that are not installed are left out.
+from scikit-learn's value. Peers that are not installed are left out. On an accelerator (or
+with --bandwidth) a last column gives the input bytes jaxdiag reads per second and their
+fraction of the bandwidth of a plain device copy (read + write of 1 GiB) measured in the run.
 
     python benchmarks/metrics.py                 # n = 1e5, 1e6, 1e7; population 256 x 1e5
     python benchmarks/metrics.py --quick         # n = 1e5 only, a small population
@@ -47,11 +49,24 @@ def timed(fn: Callable, repeats: int) -> tuple[float, float, object]:
     return first, best, value
 
 
-class Table:
-    def __init__(self):
-        self.rows = []
+def copy_bandwidth() -> float:
+    """Bytes per second of an elementwise device pass that reads and writes 1 GiB."""
+    x = jnp.ones(1 << 28, jnp.float32)
+    _, warm, _ = timed(lambda: jax.jit(lambda a: a * 2)(x), 5)
+    return 2 * x.nbytes / warm
 
-    def add(self, task: str, ours: tuple, peers: dict[str, tuple], reference=None):
+
+def input_bytes(*arrays) -> int:
+    return sum(np.asarray(a).nbytes for a in arrays)
+
+
+class Table:
+    def __init__(self, bandwidth: float | None = None):
+        self.rows = []
+        self.bandwidth = bandwidth
+
+    def add(self, task: str, ours: tuple, peers: dict[str, tuple], reference=None,
+            bytes_read: int | None = None):
         first, warm, value = ours
         row = [task, f"{warm:.4f}", f"{max(first - warm, 0):.2f}"]
         cells = []
@@ -61,13 +76,21 @@ class Table:
         if reference is not None:
             gap = np.asarray(value, np.float64) - np.asarray(reference, np.float64)
             diff = f"{np.max(np.abs(gap)):.1e}"
-        self.rows.append([*row, "; ".join(cells), diff])
+        rate = ""
+        if self.bandwidth and bytes_read:
+            rate = (f"{bytes_read / warm / 1e9:.1f} GB/s = "
+                    f"{bytes_read / warm / self.bandwidth:.0%} of copy")
+        self.rows.append([*row, "; ".join(cells), diff] + ([rate] if self.bandwidth else []))
         print(" | ".join(self.rows[-1]), flush=True)
 
     def header(self):
-        print("task | jaxdiag warm s | jaxdiag compile s | peers: warm s, x = peer / jaxdiag | "
-              "max |jaxdiag - sklearn|")
-        print("--- | --- | --- | --- | ---")
+        columns = ["task", "jaxdiag warm s", "jaxdiag compile s",
+                   "peers: warm s, x = peer / jaxdiag", "max |jaxdiag - sklearn|"]
+        if self.bandwidth:
+            print(f"device copy bandwidth: {self.bandwidth / 1e9:.1f} GB/s")
+            columns.append("jaxdiag input bytes / s")
+        print(" | ".join(columns))
+        print(" | ".join("---" for _ in columns))
 
 
 def exact_rows(table: Table, n: int, repeats: int, rng) -> None:
@@ -92,7 +115,8 @@ def exact_rows(table: Table, n: int, repeats: int, rng) -> None:
             peers["torchmetrics"] = timed(
                 partial(getattr(tf, tm_fn), torch.from_numpy(y_score), torch.from_numpy(y_true),
                         validate_args=False), min(repeats, 2))
-        table.add(f"exact {name} n={n:.0e}", result, peers, reference)
+        table.add(f"exact {name} n={n:.0e}", result, peers, reference,
+                  input_bytes(y_true, y_score))
 
 
 def binned_rows(table: Table, n: int, repeats: int, rng, num_thresholds: int = 200) -> None:
@@ -120,7 +144,8 @@ def binned_rows(table: Table, n: int, repeats: int, rng, num_thresholds: int = 2
             peers["metrax"] = timed(lambda compute=compute: compute(js, jt), repeats)
         reference = (getattr(sklearn_metrics, sk_name)(y_true, quantized)
                      if sklearn_metrics and n <= 10**6 else None)
-        table.add(f"binned {name} T={num_thresholds} n={n:.0e}", result, peers, reference)
+        table.add(f"binned {name} T={num_thresholds} n={n:.0e}", result, peers, reference,
+                  input_bytes(y_true, y_score))
 
 
 def population_rows(table: Table, members: int, n: int, repeats: int, rng) -> None:
@@ -138,7 +163,8 @@ def population_rows(table: Table, members: int, n: int, repeats: int, rng) -> No
             peers["sklearn loop"] = timed(
                 lambda f=f: np.array([f(y_true[k], y_score[k]) for k in range(members)]), 1)
             reference = peers["sklearn loop"][2]
-        table.add(f"population {name} {members} x {n:.0e}", result, peers, reference)
+        table.add(f"population {name} {members} x {n:.0e}", result, peers, reference,
+                  input_bytes(y_true, y_score))
 
 
 def wer_rows(table: Table, pairs: int, repeats: int, rng) -> None:
@@ -167,10 +193,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sections", nargs="+", default=["exact", "binned", "population", "wer"],
                         choices=["exact", "binned", "population", "wer"])
+    parser.add_argument("--bandwidth", action="store_true",
+                        help="add the bytes-per-second column on the CPU too")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}, {jax.device_count()} device(s)")
-    table = Table()
+    on_accelerator = jax.devices()[0].platform != "cpu"
+    table = Table(copy_bandwidth() if on_accelerator or args.bandwidth else None)
     table.header()
     sizes = [10**5] if args.quick else [10**5, 10**6, 10**7]
     if "exact" in args.sections:
