@@ -64,7 +64,7 @@ def test_roc_auc_matches_sklearn(tolerance, problem):
     _close(jm.roc_auc_score(y_true, y_score, sample_weight=weight), expected, tolerance)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=20)  # the suite's slowest property test: ~0.8 s per example
 @given(problem=binary_problems(), drop=st.booleans())
 def test_curves_match_sklearn_point_for_point(tolerance, problem, drop):
     y_true, y_score, weight = problem
