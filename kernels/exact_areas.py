@@ -23,7 +23,7 @@ from jax import lax
 from .curves import average_precision as curve_average_precision
 from .curves import exact_curve
 from .curves import roc_auc as curve_roc_auc
-from .host_blocks import for_row_blocks
+from .host_blocks import as_rows, for_row_blocks
 from .sorted_counts import descending_key
 
 
@@ -107,17 +107,16 @@ _AREAS = {"average_precision": _average_precision, "roc_auc": _roc_auc}
 
 def _host_areas(kind: str, dtype, key, label, *weight):
     """``_AREAS[kind]`` of every row of any leading batch shape, in blocks over the cores."""
-    key, label = np.asarray(key), np.asarray(label)
-    shape, n = key.shape[:-1], key.shape[-1]
-    rows = [a.reshape(-1, n) for a in (key, label, *map(np.asarray, weight))]
-    out = np.empty(rows[0].shape[0], dtype)
+    batch, rows = as_rows(key, label, *weight)
+    count, n = rows[0].shape
+    out = np.empty(count, dtype)
 
     def work(block: slice) -> None:
         out[block] = _AREAS[kind](_Ranked(rows[0][block], rows[1][block],
                                           rows[2][block] if weight else None))
 
-    for_row_blocks(out.shape[0], n, work)
-    return out.reshape(shape)
+    for_row_blocks(count, n, work)
+    return out.reshape(batch)
 
 
 def _dtype(*weight: jax.Array):

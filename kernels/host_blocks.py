@@ -11,12 +11,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
+import numpy as np
+
 BLOCK_ELEMENTS = 1 << 20  # elements per host task
 
 
 @cache
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)))
+
+
+def as_rows(*arrays) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    """The leading batch shape of same-shape arrays (..., n), and each as a (rows, n) array."""
+    arrays = [np.asarray(a) for a in arrays]
+    n = arrays[0].shape[-1]
+    return arrays[0].shape[:-1], [a.reshape(-1, n) for a in arrays]
 
 
 def for_row_blocks(rows: int, row_length: int, work: Callable[[slice], None]) -> None:

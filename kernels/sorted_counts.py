@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .host_blocks import for_row_blocks
+from .host_blocks import as_rows, for_row_blocks
 
 
 class SortedCounts(NamedTuple):
@@ -98,12 +98,11 @@ def _host_rows(key: np.ndarray, label: np.ndarray, weight: np.ndarray | None) ->
 
 def _host_counts(key, label, *weight):
     """``_host_rows`` over any leading batch shape, in blocks of rows spread over the cores."""
-    key, label = np.asarray(key), np.asarray(label)
-    shape, n = key.shape, key.shape[-1]
-    rows = [a.reshape(-1, n) for a in (key, label, *map(np.asarray, weight))]
-    count = rows[0].shape[0]
+    batch, rows = as_rows(key, label, *weight)
+    count, n = rows[0].shape
     count_dtype = rows[2].dtype if weight else np.int32
-    outs = (np.empty((count, n), key.dtype), *(np.empty((count, n), count_dtype) for _ in range(4)))
+    outs = (np.empty((count, n), rows[0].dtype),
+            *(np.empty((count, n), count_dtype) for _ in range(4)))
 
     def work(block: slice) -> None:
         part = [a[block] for a in rows]
@@ -112,7 +111,7 @@ def _host_counts(key, label, *weight):
             out[block] = value
 
     for_row_blocks(count, n, work)
-    return tuple(out.reshape(shape) for out in outs)
+    return tuple(out.reshape(*batch, n) for out in outs)
 
 
 def _device_counts(key, label, *weight):
