@@ -24,7 +24,7 @@ from .curves import average_precision as curve_average_precision
 from .curves import exact_curve
 from .curves import roc_auc as curve_roc_auc
 from .host_blocks import as_rows, for_row_blocks
-from .sorted_counts import descending_key
+from .sorted_counts import descending_key, sort_packed
 
 
 class _Ranked:
@@ -40,9 +40,7 @@ class _Ranked:
     def __init__(self, key: np.ndarray, label: np.ndarray, weight: np.ndarray | None):
         rows, n = key.shape
         if weight is None and key.dtype.itemsize <= 4:
-            packed = np.left_shift(key, 1, dtype=np.uint64)
-            packed |= label
-            packed.sort(axis=-1)
+            packed = sort_packed(key, label)
             self.positive = packed.astype(np.uint8) & 1
             self.negative = 1 - self.positive
             self.tps = np.cumsum(self.positive, axis=-1, dtype=np.int32)

@@ -69,13 +69,20 @@ def _before(values: np.ndarray, last: np.ndarray) -> np.ndarray:
     return out
 
 
+def sort_packed(key: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """Keys of at most 32 bits and 0/1 labels as ``key << 1 | label`` uint64, sorted along the
+    last axis: one sort with no gather, ties ordered negatives first."""
+    packed = np.left_shift(key, 1, dtype=np.uint64)
+    packed |= label
+    packed.sort(axis=-1)
+    return packed
+
+
 def _host_rows(key: np.ndarray, label: np.ndarray, weight: np.ndarray | None) -> tuple:
     """NumPy counts of 2-D (rows, n) inputs, sorted along the last axis."""
     n = key.shape[-1]
     if weight is None and key.dtype == np.uint32:
-        packed = np.left_shift(key, 1, dtype=np.uint64)
-        packed |= label
-        packed.sort(axis=-1)
+        packed = sort_packed(key, label)
         key = (packed >> np.uint64(1)).astype(np.uint32)
         tps = np.cumsum(packed & np.uint64(1), axis=-1, dtype=np.int32)
     else:
