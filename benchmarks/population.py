@@ -10,7 +10,8 @@ Peers, all on the same data, model and batches:
   (a) sequential: one jitted ``lax.scan`` of the 200 steps with the learning rate as a traced
       argument, compiled once and called K times (the best a careful user does by hand);
   (b) Optuna (TPE): K trials whose objective builds and jits its own training, as usual;
-  (c) jaxdiag.search.train_population: the K members in one compiled program.
+  (c) jaxdiag.search.train_population: the K members in one compiled program (on a CPU,
+      split into groups run at once from one thread per core when the model is big enough).
 Run times are warm, best of --repeats with (a) and (c) interleaved; compile time is the first
 call minus a warm one.
 Optuna's wall time includes its compiles, which is how it runs; (c)/(b) compares it with
@@ -103,7 +104,7 @@ def main() -> None:
     data = make_data()
     print(f"jax {jax.__version__} on {jax.default_backend()} "
           f"({len(jax.local_devices())} device(s)), {STEPS} steps; times in seconds")
-    print("size | K | members/chunk | (a) sequential | (a) compile | (b) optuna, compiles incl."
+    print("size | K | groups x members/chunk | (a) sequential | (a) compile | (b) optuna, compiles incl."
           " | (c) jaxdiag | (c) compile | (c) member-steps/s | (c) vs (a) | (c) vs (b)")
     print(" | ".join(["---"] * 11))
     try:
@@ -144,7 +145,7 @@ def measure(task: MLPTask, train, data: Data, batch: int, k: int, repeats: int,
     sequential, warm = min(sequential_times), min(population_times)
     optuna_time = run_optuna(task, data, batch, k) if with_optuna else None
     versus_b = f"{optuna_time / cold:.1f}x" if optuna_time else "n/a"
-    return (f"{size} | {k} | {result.members_per_chunk} | {sequential:.3f} | "
+    return (f"{size} | {k} | {result.groups} x {result.members_per_chunk} | {sequential:.3f} | "
             f"{first - one:.2f} | {optuna_time if optuna_time else float('nan'):.2f} | "
             f"{warm:.3f} | {cold - warm:.2f} | {k * STEPS / warm:,.0f} | "
             f"{sequential / warm:.2f}x | {versus_b}")

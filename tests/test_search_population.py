@@ -9,6 +9,7 @@ import pytest
 from jaxdiag.search import (
     Data,
     MLPTask,
+    concurrent_groups,
     members_per_chunk,
     minibatch_indices,
     train_population,
@@ -90,8 +91,11 @@ def test_a_diverging_member_is_frozen_and_the_others_are_bit_identical():
 
 
 def test_halving_keeps_the_best_and_compaction_changes_no_number():
-    full = train(rungs=(10, 20), keep_fraction=1.0, steps=30)
-    halved = train(rungs=(10, 20), keep_fraction=0.5, steps=30)
+    """The halved population also runs as two concurrent groups (of 4, then 2 and 1 members)
+    and must still give the numbers of the whole population run as one."""
+    full = train(rungs=(10, 20), keep_fraction=1.0, steps=30, groups=1)
+    halved = train(rungs=(10, 20), keep_fraction=0.5, steps=30, groups=2, chunk=2)
+    assert halved.groups == 2
     at_10 = full.rungs[10]
     order = np.lexsort((at_10["dev_loss"], at_10["dev_error"]))
     first = set(order[:3])
@@ -140,6 +144,8 @@ def test_bad_hyperparameters_are_errors_naming_them():
         train(rungs=(20, 10))
     with pytest.raises(ValueError, match=r"seeds: expected a non-empty 1-D integer array"):
         train(seeds=np.array([0.5] * 6))
+    with pytest.raises(ValueError, match="groups: expected a positive integer"):
+        train(groups=-1)
 
 
 def test_minibatches_are_uniform_and_depend_only_on_seed_and_step():
@@ -158,6 +164,22 @@ def test_chunk_rule_vmaps_small_models_and_not_big_ones():
     assert members_per_chunk(tiny, 32, 256, "cpu") == 64
     assert members_per_chunk(small, 128, 256, "cpu") == 1
     assert members_per_chunk(small, 128, 256, "gpu") == 256
+
+
+def test_group_rule_splits_members_over_cores_when_each_group_has_work(monkeypatch):
+    import jax
+
+    from jaxdiag.search import population
+
+    monkeypatch.setattr(population, "cpu_cores", lambda: 4)
+    cpu = jax.devices("cpu")[:1]
+    tiny, small = MLPTask(16, 4, width=16), MLPTask(16, 4, width=64)  # 117 kFLOP, 4 MFLOP
+    assert concurrent_groups(tiny, 32, 8, cpu) == 1  # 4 members would cost 0.5 MFLOP
+    assert concurrent_groups(tiny, 32, 256, cpu) == 4
+    assert concurrent_groups(tiny, 32, 40, cpu) == 2  # 4 groups of 10 fall below 2 MFLOP
+    assert concurrent_groups(small, 128, 6, cpu) == 3  # divides the members
+    assert concurrent_groups(small, 128, 1, cpu) == 1
+    assert concurrent_groups(small, 128, 8, cpu * 2) == 1  # several devices run in parallel
 
 
 SHARDED = """

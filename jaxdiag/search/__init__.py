@@ -9,6 +9,7 @@ from jaxdiag.search.halving import survivors
 from jaxdiag.search.population import (
     Data,
     PopulationResult,
+    concurrent_groups,
     members_per_chunk,
     minibatch_indices,
     train_population,
@@ -65,6 +66,7 @@ __all__ = [
     "SweepTrainConfig",
     "TrialStore",
     "Uniform",
+    "concurrent_groups",
     "load_sweep_config",
     "load_sweep_data",
     "members_per_chunk",

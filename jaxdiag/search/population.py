@@ -3,18 +3,23 @@
 Each member is an ``MLPTask`` with its own hyperparameters and seed. A segment of training
 is one ``jax.jit`` of ``lax.map`` over members (``vmap`` over chunks of ``members_per_chunk``)
 of a ``lax.scan`` over steps; the member axis is split over all local devices with
-``jax.shard_map``. A member whose loss turns NaN/Inf is frozen from that step
-on and reported as failed; the others never see it. Successive halving stops the worst
-members at rungs and compacts the population, so only survivors are computed.
+``jax.shard_map``. On one CPU device, which runs a program of small ops on one core, the
+members are instead split into ``concurrent_groups``, one per core, each run from its own
+thread. A member whose loss turns NaN/Inf is frozen from that step on and reported as
+failed; the others never see it. Successive halving stops the worst members at rungs and
+compacts the population, so only survivors are computed.
 
 A member's minibatches and dropout masks depend only on its seed and the step number, so a
 member trains the same way alone, in any population, on any number of devices.
 """
 
 import itertools
+import math
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from typing import NamedTuple
 
 import jax
@@ -26,6 +31,7 @@ from jaxdiag.search.halving import survivors
 from jaxdiag.search.task import MEMBER_HPARAMS, HParams, MLPTask
 
 CPU_FLOPS_PER_CHUNK = 8e6  # on CPU, vmap members until a chunk's step costs this (measured)
+CPU_FLOPS_PER_GROUP = 2e6  # on CPU, run groups at once while each group's step costs this
 
 
 class Data(NamedTuple):
@@ -58,6 +64,7 @@ class PopulationResult:
         NaN for members no longer trained there.
       dev_error, dev_loss: (K,): at the last step each member was trained to.
       members_per_chunk: members vmapped at once in each compiled program.
+      groups: programs run at once on each device, each on its share of the members.
       params: the members' parameters at the last step each was trained to, a list of
         (weights, biases) per layer, each with a leading member axis K.
     """
@@ -69,7 +76,13 @@ class PopulationResult:
     dev_error: np.ndarray
     dev_loss: np.ndarray
     members_per_chunk: int
+    groups: int
     params: list
+
+
+def _step_flops(task: MLPTask, batch_size: int) -> int:
+    """Forward and backward of one member's training step."""
+    return 6 * batch_size * task.num_params
 
 
 def members_per_chunk(task: MLPTask, batch_size: int, members: int,
@@ -81,9 +94,47 @@ def members_per_chunk(task: MLPTask, batch_size: int, members: int,
     members = max(members, 1)
     if platform != "cpu":
         return members
-    flops = 6 * batch_size * task.num_params  # forward and backward of one member's step
-    most = max(CPU_FLOPS_PER_CHUNK / flops, 1.0)
+    most = max(CPU_FLOPS_PER_CHUNK / _step_flops(task, batch_size), 1.0)
     return min(1 << int(np.log2(most)), members)
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def concurrent_groups(task: MLPTask, batch_size: int, members: int, devices: list) -> int:
+    """How many groups of a device's ``members`` to run at once, each from its own thread.
+
+    On a single CPU device: the most groups, up to the core count and dividing ``members``,
+    whose training step still costs ``CPU_FLOPS_PER_GROUP`` each (XLA runs a program of small
+    ops on one core, and concurrent calls on others; a smaller group gains less than the
+    thread costs). Else 1: devices already run in parallel.
+    """
+    if len(devices) > 1 or devices[0].platform != "cpu":
+        return 1
+    per_member = _step_flops(task, batch_size)
+    return max(g for g in range(1, min(cpu_cores(), members) + 1)
+               if members % g == 0 and (g == 1 or members // g * per_member >= CPU_FLOPS_PER_GROUP))
+
+
+@cache
+def _group_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=cpu_cores(), thread_name_prefix="jaxdiag-population")
+
+
+def _in_groups(f: Callable, member_args: tuple, shared: tuple, groups: int):
+    """``f(*member_args, *shared)`` with the member axis (leading, of every leaf of
+    ``member_args``) split into ``groups`` equal parts run at once; outputs concatenated."""
+    if groups == 1:
+        return f(*member_args, *shared)
+    size = len(jax.tree_util.tree_leaves(member_args)[0]) // groups
+    parts = [jax.tree_util.tree_map(lambda v, i=i: v[i * size:(i + 1) * size], member_args)
+             for i in range(groups)]
+    outs = list(_group_pool().map(lambda part: f(*part, *shared), parts))
+    return jax.tree_util.tree_map(lambda *vs: jnp.concatenate(vs), *outs)
 
 
 def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray) -> dict[str, np.ndarray]:
@@ -224,6 +275,7 @@ def train_population(
     keep_fraction: float = 1 / 3,
     chunk: int | None = None,
     devices: list | None = None,
+    groups: int | None = None,
     on_segment: Callable[[int], None] | None = None,
     train_masks: np.ndarray | None = None,
 ) -> PopulationResult:
@@ -242,6 +294,7 @@ def train_population(
       keep_fraction: in (0, 1]; at least one member survives a rung.
       chunk: members vmapped at once; ``members_per_chunk`` decides when None.
       devices: devices to split the members over; all local devices when None.
+      groups: programs run at once on each device; ``concurrent_groups`` decides when None.
       on_segment: called with the step reached after each segment (for a progress bar).
       train_masks: bool (K, n): the training examples each member may draw (a learning
         curve's growing fractions, cross-validation's folds); all of them when None.
@@ -267,7 +320,12 @@ def train_population(
     devices = devices or jax.local_devices()
     k = len(seeds)
     per_device = padded_size(k, len(devices)) // len(devices)
-    chunk = chunk or members_per_chunk(task, batch_size, per_device, devices[0].platform)
+    groups = groups or concurrent_groups(task, batch_size, per_device, devices)
+    if groups < 1 or (groups > 1 and len(devices) > 1):
+        raise ValueError(f"groups: expected a positive integer, and 1 with several devices "
+                         f"({len(devices)} here), found {groups}.")
+    chunk = chunk or members_per_chunk(task, batch_size, per_device // groups,
+                                       devices[0].platform)
     compiled = _compiled(task, batch_size, chunk, tuple(devices))
     data = Data(*(jnp.asarray(a) for a in data))
     examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
@@ -284,11 +342,14 @@ def train_population(
         index = _padded(running, len(devices))
         member_hp = {name: jnp.asarray(v[index]) for name, v in hp.items()}
         member_seeds = jnp.asarray(seeds[index].astype(np.uint32))
+        segment_groups = math.gcd(groups, len(index))
         if states is None:
-            states = compiled.init(member_seeds, member_hp)
-        states, losses, dev = compiled.train(
-            states, member_hp, member_seeds, jnp.asarray(examples[index]),
-            jnp.asarray(sizes[index]), data, end - start, dropout, jnp.asarray(start))
+            states = _in_groups(compiled.init, (member_seeds, member_hp), (), segment_groups)
+        states, losses, dev = _in_groups(
+            compiled.train,
+            (states, member_hp, member_seeds, jnp.asarray(examples[index]),
+             jnp.asarray(sizes[index])),
+            (data, end - start, dropout, jnp.asarray(start)), segment_groups)
         error, loss = (np.asarray(v)[:len(running)] for v in dev)
         train_loss[running, start:end] = np.asarray(losses)[:len(running)]
         failed_at[running] = np.asarray(states.failed_at)[:len(running)]
@@ -310,7 +371,7 @@ def train_population(
     dev_error = np.array([rung_metrics[s]["dev_error"][i] for i, s in enumerate(last)])
     dev_loss = np.array([rung_metrics[s]["dev_loss"][i] for i, s in enumerate(last)])
     return PopulationResult(train_loss, failed_at, stopped_at, rung_metrics, dev_error,
-                            dev_loss, chunk, params)
+                            dev_loss, chunk, groups, params)
 
 
 def _member_examples(masks: np.ndarray | None, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,31 @@ SHAPE_HPARAMS = ("width", "depth")  # change shapes: a population is bucketed by
 OPTIMIZERS = ("sgd", "adam")
 
 
+@jax.custom_vjp
+def dense(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
+    """``x @ w + b`` for x (batch, in), w (in, out), b (out,), whose weight gradient
+    ``x.T @ g`` is computed from a stored copy of ``x.T``.
+
+    Autodiff writes that gradient as a dot contracting the leading axis of both operands;
+    under ``vmap`` XLA's CPU backend runs such a batched dot on a generic path about 2.5x
+    slower than its library path for ``(in, batch) @ (batch, out)``, and simplifies a plain
+    transpose back into the dot. The barrier keeps the transpose, a copy of the activations.
+    """
+    return x @ w + b
+
+
+def _dense_forward(x, w, b):
+    return x @ w + b, (jax.lax.optimization_barrier(x.T), w)
+
+
+def _dense_backward(residuals, g):
+    x_t, w = residuals
+    return g @ w.T, x_t @ g, g.sum(0)
+
+
+dense.defvjp(_dense_forward, _dense_backward)
+
+
 def _optimizer(name: str):
     """``inject_hyperparams`` factory of ``name``: the hyperparameters live in the state."""
 
@@ -83,7 +108,7 @@ class MLPTask:
         """Logits (b, num_classes) of x (b, ...); inverted dropout on hidden units with a key."""
         h = x.reshape(x.shape[0], -1)
         for i, (w, b) in enumerate(params):
-            h = h @ w + b
+            h = dense(h, w, b)
             if i < len(params) - 1:
                 h = jax.nn.relu(h)
                 if key is not None:
