@@ -104,8 +104,9 @@ def main() -> None:
     data = make_data()
     print(f"jax {jax.__version__} on {jax.default_backend()} "
           f"({len(jax.local_devices())} device(s)), {STEPS} steps; times in seconds")
-    print("size | K | groups x members/chunk | (a) sequential | (a) compile | (b) optuna, compiles incl."
-          " | (c) jaxdiag | (c) compile | (c) member-steps/s | (c) vs (a) | (c) vs (b)")
+    print("size | K | groups x members/chunk | (a) sequential | (a) compile"
+          " | (b) optuna, compiles incl. | (c) jaxdiag | (c) compile | (c) member-steps/s"
+          " | (c) vs (a) | (c) vs (b)")
     print(" | ".join(["---"] * 11))
     try:
         import optuna  # noqa: F401
