@@ -16,9 +16,16 @@ import numpy as np
 BLOCK_ELEMENTS = 1 << 20  # elements per host task
 
 
+def cpu_cores() -> int:
+    """The cores this process may run on (all of them where affinity is unknown, as on macOS)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 @cache
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=len(os.sched_getaffinity(0)))
+    return ThreadPoolExecutor(max_workers=cpu_cores())
 
 
 def as_rows(*arrays) -> tuple[tuple[int, ...], list[np.ndarray]]:

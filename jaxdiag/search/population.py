@@ -15,7 +15,6 @@ member trains the same way alone, in any population, on any number of devices.
 
 import itertools
 import math
-import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
+from jaxdiag.kernels.host_blocks import cpu_cores
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.task import MEMBER_HPARAMS, HParams, MLPTask
 
@@ -96,13 +96,6 @@ def members_per_chunk(task: MLPTask, batch_size: int, members: int,
         return members
     most = max(CPU_FLOPS_PER_CHUNK / _step_flops(task, batch_size), 1.0)
     return min(1 << int(np.log2(most)), members)
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def concurrent_groups(task: MLPTask, batch_size: int, members: int, devices: list) -> int:
