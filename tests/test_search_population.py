@@ -146,6 +146,7 @@ def test_bad_hyperparameters_are_errors_naming_them():
         train(seeds=np.array([0.5] * 6))
     with pytest.raises(ValueError, match="groups: expected a positive integer"):
         train(groups=-1)
+    assert train(groups=3, steps=2).groups == 1  # 6 members run as 8: 3 groups cannot split 8
 
 
 def test_minibatches_are_uniform_and_depend_only_on_seed_and_step():

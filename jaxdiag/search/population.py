@@ -64,7 +64,8 @@ class PopulationResult:
         NaN for members no longer trained there.
       dev_error, dev_loss: (K,): at the last step each member was trained to.
       members_per_chunk: members vmapped at once in each compiled program.
-      groups: programs run at once on each device, each on its share of the members.
+      groups: programs run at once on each device (in the first segment; the fewer
+        survivors of a rung may run in fewer), each on its share of the members.
       params: the members' parameters at the last step each was trained to, a list of
         (weights, biases) per layer, each with a leading member axis K.
     """
@@ -287,7 +288,8 @@ def train_population(
       keep_fraction: in (0, 1]; at least one member survives a rung.
       chunk: members vmapped at once; ``members_per_chunk`` decides when None.
       devices: devices to split the members over; all local devices when None.
-      groups: programs run at once on each device; ``concurrent_groups`` decides when None.
+      groups: programs run at once on each device, lowered to a divisor of the (padded)
+        member count; ``concurrent_groups`` decides when None.
       on_segment: called with the step reached after each segment (for a progress bar).
       train_masks: bool (K, n): the training examples each member may draw (a learning
         curve's growing fractions, cross-validation's folds); all of them when None.
@@ -317,6 +319,7 @@ def train_population(
     if groups < 1 or (groups > 1 and len(devices) > 1):
         raise ValueError(f"groups: expected a positive integer, and 1 with several devices "
                          f"({len(devices)} here), found {groups}.")
+    groups = math.gcd(groups, per_device)  # equal groups of the padded members
     chunk = chunk or members_per_chunk(task, batch_size, per_device // groups,
                                        devices[0].platform)
     compiled = _compiled(task, batch_size, chunk, tuple(devices))
