@@ -14,7 +14,7 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from jaxdiag.data import Normalizer, fit_normalizer, normalize
+from jaxdiag.data import Normalizer, fit_normalizer, normalize, with_random_translations
 from jaxdiag.experiment import config_from_dict, config_to_dict, init_train_state, make_optimizer
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import apply_overrides, load_config, require_key
@@ -37,6 +37,8 @@ from jaxdiag.models import Params
 SUMMARY_FILE = "summary.json"
 STUDY_FILE = "study.json"
 NORMALIZER_FILE = "normalizer.npz"
+# fold_in constant of the translations' key: not a head index or an epoch of the minibatches.
+TRANSLATION_STREAM = 2**31 - 1
 
 
 def run_train_job(
@@ -82,6 +84,9 @@ def run_train_job(
     source = (_pretrained(config.transfer.source, sources_dir or runs_dir, Path(config_dir),
                           progress) if config.transfer.mode != "none" else None)
     dataset = load_dataset(config.data.source, config.data.label_column, "data.source")
+    require_key(config.data.translate == 0 or dataset.x.ndim == 4, "data.translate",
+                "0 for examples that are not images (h, w, c)",
+                f"{config.data.translate} for examples of shape {dataset.x.shape[1:]}")
     splits, widths = task_splits(dataset, config.data, config.tasks, config.seed)
     normalizer = source[2] if source else fit_normalizer(splits["train"][0])
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
@@ -99,6 +104,10 @@ def run_train_job(
     kinds = {task.name: task.kind for task in config.tasks}
     weights = {task.name: task.weight for task in config.tasks}
     step = make_multitask_step(model.apply, kinds, weights, tx, frozen_leaves(labels))
+    if config.data.translate:
+        step = with_random_translations(
+            step, config.data.translate,
+            jax.random.fold_in(jax.random.key(config.seed), TRANSLATION_STREAM))
     evaluate = make_multitask_evaluator(model.apply, kinds, weights)
     n_train = len(splits["train"][0])
     train_config = dataclasses.replace(config.train,

@@ -34,6 +34,7 @@ def test_overrides_reach_nested_tables_and_task_lists():
     (['transfer.mode="full"'], "config key 'transfer.source'"),
     (["transfer.trunk_lr_scale=0"], "config key 'transfer.trunk_lr_scale'"),
     (["data.missing_fraction=1.0"], "config key 'data.missing_fraction'"),
+    (["data.translate=-1"], "config key 'data.translate': expected an integer >= 0, found -1"),
     (["train.eval_every=75"], "config key 'train.eval_every': expected a multiple"),
     (['trunk.name="resnet"'], "config key 'trunk.name'"),
     (["study.seeds=[1]"], "config key 'study.arms': expected arms and seeds given together"),

@@ -118,3 +118,24 @@ def test_a_study_runs_every_arm_and_seed_and_tabulates_the_test_metric(tmp_path)
     with pytest.raises(ValueError, match=r"config key 'train\.x'"):
         run_train_job(bad, tmp_path / "runs", progress=False, config_dir=tmp_path)
     assert not (tmp_path / "runs" / "bad-study").exists()
+
+
+def test_translations_need_images_and_move_the_training_images(tmp_path):
+    table = tmp_path / "table.csv"
+    rows = [f"{i % 7},{i % 3},{i % 2}" for i in range(60)]
+    table.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    path = tmp_path / "pretrain.toml"
+    path.write_text(PRETRAIN)
+    config = load_config(path, [f'data.source="{table}"', "data.classes=[]",
+                                "data.translate=1"], cls=MultiTaskConfig)
+    with pytest.raises(ValueError, match=r"config key 'data.translate': expected 0 for "
+                                         r"examples that are not images .* shape \(2,\)"):
+        run_train_job(config, tmp_path / "runs", progress=False, config_dir=tmp_path)
+    assert not (tmp_path / "runs").exists()
+    losses = {}
+    for translate in (0, 1):
+        config = load_config(path, [f"data.translate={translate}", f'name="t{translate}"',
+                                    "train.steps=30"], cls=MultiTaskConfig)
+        summary = run_train_job(config, tmp_path / "runs", progress=False, config_dir=tmp_path)
+        losses[translate] = summary["history"]["train_loss"]
+    assert losses[0] != losses[1]

@@ -1,5 +1,6 @@
 """Floor 1: built-in and user data, the synthetic target domain, splits and normalization."""
 
+from jaxdiag.data.augment import random_translations, with_random_translations
 from jaxdiag.data.builtin import BUILTIN_NAMES, load_digits
 from jaxdiag.data.dataset import Dataset
 from jaxdiag.data.files import SUPPORTED_SUFFIXES, load_file
@@ -22,4 +23,6 @@ __all__ = [
     "load_file",
     "make_splits",
     "normalize",
+    "random_translations",
+    "with_random_translations",
 ]

@@ -52,6 +52,8 @@ class TaskDataConfig:
       run seed (0: every training example).
     missing_fraction: share of each task's training labels hidden (set to -1, "not
       labelled"), drawn independently per task with the run seed. Dev and test keep theirs.
+    translate: move every training image by a random offset of up to this many pixels
+      along each axis, anew at every step (augmentation; images only, 0: off).
     """
 
     source: str = "digits"
@@ -61,6 +63,7 @@ class TaskDataConfig:
     test_fraction: float = 0.3
     labels_per_class: int = 0
     missing_fraction: float = 0.0
+    translate: int = 0
     split_seed: int = 0
 
     def __post_init__(self):
@@ -74,6 +77,7 @@ class TaskDataConfig:
                     self.labels_per_class)
         require_key(0 <= self.missing_fraction < 1, "data.missing_fraction",
                     "a value in [0, 1)", self.missing_fraction)
+        require_key(self.translate >= 0, "data.translate", "an integer >= 0", self.translate)
 
 
 @dataclass(frozen=True)
