@@ -4,7 +4,8 @@ from jaxdiag.experiment import config_to_toml, load_config
 from jaxdiag.experiment.multitask_config import MultiTaskConfig, TaskConfig
 
 EXPERIMENTS = ("experiments/transfer_digits.toml", "experiments/multitask_digits.toml",
-               "experiments/digits_0to4.toml")
+               "experiments/digits_0to4.toml", "experiments/transfer_digits_translate.toml",
+               "experiments/digits_0to4_translate.toml")
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS)
