@@ -81,12 +81,12 @@ def run_train_job(
     if config.study.arms:
         return run_study(config, runs_dir, fresh=fresh, progress=progress,
                          config_dir=config_dir)
-    source = (_pretrained(config.transfer.source, sources_dir or runs_dir, Path(config_dir),
-                          progress) if config.transfer.mode != "none" else None)
     dataset = load_dataset(config.data.source, config.data.label_column, "data.source")
     require_key(config.data.translate == 0 or dataset.x.ndim == 4, "data.translate",
                 "0 for examples that are not images (h, w, c)",
                 f"{config.data.translate} for examples of shape {dataset.x.shape[1:]}")
+    source = (_pretrained(config.transfer.source, sources_dir or runs_dir, Path(config_dir),
+                          progress) if config.transfer.mode != "none" else None)
     splits, widths = task_splits(dataset, config.data, config.tasks, config.seed)
     normalizer = source[2] if source else fit_normalizer(splits["train"][0])
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
