@@ -24,8 +24,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from jaxdiag.data import load_digits, with_random_translations
-from jaxdiag.experiment import cross_entropy_loss, init_train_state, make_train_step
-from jaxdiag.experiment.train_step import make_train_steps
+from jaxdiag.experiment import (
+    cross_entropy_loss,
+    init_train_state,
+    make_train_step,
+    make_train_steps,
+)
 from jaxdiag.models import functional
 from jaxdiag.models.cnn import LeNet
 
