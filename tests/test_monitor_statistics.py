@@ -13,10 +13,13 @@ def test_histogram_matches_numpy_over_the_batch_range():
     np.testing.assert_array_equal(counts, expected)
 
 
-def test_histogram_of_equal_values_puts_every_count_in_the_first_bin():
+def test_histogram_of_equal_values_or_with_a_nan_puts_every_count_in_the_first_bin():
     counts, edges = jax.jit(histogram, static_argnums=1)(np.zeros((33, 5), np.float32), 4)
     np.testing.assert_array_equal(counts, [165, 0, 0, 0])
     np.testing.assert_allclose(edges, [0, 0.25, 0.5, 0.75, 1.0])
+    counts, edges = jax.jit(histogram, static_argnums=1)(np.array([1.0, np.nan, 2.0]), 4)
+    np.testing.assert_array_equal(counts, [3, 0, 0, 0])
+    assert np.isnan(edges).all()
 
 
 @pytest.mark.parametrize("kind", ["relu", "tanh", "sigmoid", "none"])

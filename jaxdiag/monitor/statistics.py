@@ -63,16 +63,18 @@ def _apply(kind: str, z: jax.Array) -> jax.Array:
 def histogram(values: jax.Array, bins: int, lanes: int = 32) -> tuple[jax.Array, jax.Array]:
     """``(counts, edges)``: float32 counts of shape (bins,) over [min, max] of ``values``.
 
-    Values all equal put every count in the first bin. Otherwise the counts are scattered
-    into ``lanes`` interleaved sub-histograms (element i into lane i % lanes) and summed at
-    the end: consecutive elements then add to different addresses, which removes the chain of
-    read-modify-writes on one bin that serializes a scatter-add on the CPU and the atomic
-    contention on a GPU. The ``lax.cond`` on that case also makes XLA write ``values`` to a
-    buffer first: fused into the scatter's index computation, an elementwise producer with a
-    broadcast (a layer's bias) is not vectorized on the CPU and costs 3x the whole histogram.
+    Values all equal, or any NaN (then the edges are NaN), put every count in the first bin.
+    Otherwise the counts are scattered into ``lanes`` interleaved sub-histograms (element i
+    into lane i % lanes) and summed at the end: consecutive elements then add to different
+    addresses, which removes the chain of read-modify-writes on one bin that serializes a
+    scatter-add on the CPU and the atomic contention on a GPU. The ``lax.cond`` on that case
+    also makes XLA write ``values`` to a buffer first: fused into the scatter's index
+    computation, an elementwise producer with a broadcast (a layer's bias) is not vectorized
+    on the CPU and costs 3x the whole histogram.
     """
     rows = values.reshape(-1, values.shape[-1] if values.ndim else 1).astype(jnp.float32)
     low, high = rows.min(), rows.max()
+    varied = high > low  # False when equal or NaN
 
     def spread(rows: jax.Array) -> jax.Array:
         index = jnp.clip(((rows - low) * (bins / (high - low))).astype(jnp.int32), 0, bins - 1)
@@ -89,8 +91,8 @@ def histogram(values: jax.Array, bins: int, lanes: int = 32) -> tuple[jax.Array,
     def all_equal(rows: jax.Array) -> jax.Array:
         return jnp.zeros(bins, jnp.int32).at[0].set(rows.size)
 
-    counts = jax.lax.cond(high > low, spread, all_equal, rows).astype(jnp.float32)
-    width = jnp.where(high > low, high - low, 1.0)
+    counts = jax.lax.cond(varied, spread, all_equal, rows).astype(jnp.float32)
+    width = jnp.where(varied, high - low, 1.0)
     return counts, low + width * jnp.linspace(0.0, 1.0, bins + 1)
 
 
