@@ -75,24 +75,20 @@ def histogram(values: jax.Array, bins: int, lanes: int = 32) -> tuple[jax.Array,
     rows = values.reshape(-1, values.shape[-1] if values.ndim else 1).astype(jnp.float32)
     low, high = rows.min(), rows.max()
     varied = high > low  # False when equal or NaN
+    width = jnp.where(varied, high - low, 1.0)
 
     def spread(rows: jax.Array) -> jax.Array:
-        index = jnp.clip(((rows - low) * (bins / (high - low))).astype(jnp.int32), 0, bins - 1)
+        index = jnp.clip(((rows - low) * (bins / width)).astype(jnp.int32), 0, bins - 1)
         lane = (jax.lax.broadcasted_iota(jnp.int32, rows.shape, 0) * rows.shape[1]
                 + jax.lax.broadcasted_iota(jnp.int32, rows.shape, 1)) % lanes
-        counts = jax.lax.scatter_add(
-            jnp.zeros(lanes * bins, jnp.int32), (lane * bins + index)[..., None],
-            jnp.ones(rows.shape, jnp.int32),
-            jax.lax.ScatterDimensionNumbers(update_window_dims=(), inserted_window_dims=(0,),
-                                            scatter_dims_to_operand_dims=(0,)),
-            mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS)
+        counts = jnp.zeros(lanes * bins, jnp.int32).at[lane * bins + index].add(
+            1, mode="promise_in_bounds")
         return counts.reshape(lanes, bins).sum(0)
 
     def all_equal(rows: jax.Array) -> jax.Array:
         return jnp.zeros(bins, jnp.int32).at[0].set(rows.size)
 
     counts = jax.lax.cond(varied, spread, all_equal, rows).astype(jnp.float32)
-    width = jnp.where(varied, high - low, 1.0)
     return counts, low + width * jnp.linspace(0.0, 1.0, bins + 1)
 
 
