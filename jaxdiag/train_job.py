@@ -98,7 +98,8 @@ def run_train_job(
     tx = transfer_optimizer(
         lambda lr: make_optimizer(dataclasses.replace(config.optimizer, learning_rate=lr)),
         config.optimizer.learning_rate, labels,
-        1.0 if mode == "none" else config.transfer.trunk_lr_scale)
+        1.0 if mode == "none" else config.transfer.trunk_lr_scale,
+        0 if mode == "none" else config.transfer.probe_steps)
     run_dir = prepare_run_folder(runs_dir, config, fresh)
     np.savez(run_dir / NORMALIZER_FILE, mean=normalizer.mean, std=normalizer.std)
     kinds = {task.name: task.kind for task in config.tasks}

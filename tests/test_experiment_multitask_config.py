@@ -34,6 +34,7 @@ def test_overrides_reach_nested_tables_and_task_lists():
     (["train.select=\"f1\""], "config key 'train.select': expected 'loss' or 'accuracy'"),
     (['transfer.mode="full"'], "config key 'transfer.source'"),
     (["transfer.trunk_lr_scale=0"], "config key 'transfer.trunk_lr_scale'"),
+    (["transfer.probe_steps=-1"], "config key 'transfer.probe_steps'"),
     (["data.missing_fraction=1.0"], "config key 'data.missing_fraction'"),
     (["data.translate=-1"], "config key 'data.translate': expected an integer >= 0, found -1"),
     (["train.eval_every=75"], "config key 'train.eval_every': expected a multiple"),

@@ -22,13 +22,13 @@ def _model(seed=0, trunk=TRUNK):
     return configured_multihead_model(trunk, (6,), {"digit": 3, "even": 1}, seed)
 
 
-def _train(mode, steps=5, lr=0.1, scale=0.5, last_n=1):
+def _train(mode, steps=5, lr=0.1, scale=0.5, last_n=1, probe_steps=0):
     """(params before, params after) of ``steps`` SGD steps in ``mode``; pretrained trunk from
     another seed."""
     model = _model(seed=0)
     params = load_trunk(model.params, _model(seed=7).params["trunk"], "seed-7")
     labels = transfer_labels(model, mode, last_n)
-    tx = transfer_optimizer(optax.sgd, lr, labels, scale)
+    tx = transfer_optimizer(optax.sgd, lr, labels, scale, probe_steps)
     step = jax.jit(make_multitask_step(model.apply, {"digit": "multiclass", "even": "binary"},
                                        {"digit": 1.0, "even": 1.0}, tx, frozen_leaves(labels)))
     rng = np.random.default_rng(0)
@@ -71,6 +71,21 @@ def test_full_fine_tuning_scales_the_trunk_learning_rate():
         expected = jax.tree.map(lambda g, lr=lr: -lr * g, grads[part])
         for m, e in zip(jax.tree.leaves(moved), jax.tree.leaves(expected), strict=True):
             np.testing.assert_allclose(m, e, rtol=1e-4, atol=1e-7)
+
+
+def test_probe_steps_train_only_the_heads_first_then_the_trunk():
+    # Three steps of heads only, then a fourth in which the trunk moves by its own SGD step.
+    before, probed, (model, x, y) = _train("full", steps=3, scale=0.5, probe_steps=3)
+    assert _same_bits(before["trunk"], probed["trunk"])
+    assert not np.array_equal(before["heads"]["digit"]["kernel"],
+                              probed["heads"]["digit"]["kernel"])
+    _, after, _ = _train("full", steps=4, scale=0.5, probe_steps=3)
+    grads = jax.grad(lambda p: multitask_loss(
+        model.apply(p, x), y, {"digit": "multiclass", "even": "binary"},
+        {"digit": 1.0, "even": 1.0})[0])(probed)
+    moved = jax.tree.map(lambda a, b: a - b, after["trunk"], probed["trunk"])
+    for m, g in zip(jax.tree.leaves(moved), jax.tree.leaves(grads["trunk"]), strict=True):
+        np.testing.assert_allclose(m, -0.05 * g, rtol=1e-4, atol=1e-7)
 
 
 def test_load_trunk_names_the_mismatched_parameter():

@@ -115,12 +115,15 @@ class TransferConfig:
     mode: "none" (from scratch, source ignored), "head_only" (trunk frozen), "last_n" (the
       last ``last_n`` trunk layers train) or "full" (every layer trains).
     trunk_lr_scale: the trunk layers that train do so at this times the learning rate.
+    probe_steps: for "last_n" and "full", the first probe_steps steps train only the heads
+      (the trunk as in "head_only"); the trunk layers train from then on.
     """
 
     source: str = ""
     mode: str = "none"
     last_n: int = 1
     trunk_lr_scale: float = 0.1
+    probe_steps: int = 0
 
     def __post_init__(self):
         require_key(self.mode in TRANSFER_MODES, "transfer.mode", f"one of {TRANSFER_MODES}",
@@ -130,6 +133,8 @@ class TransferConfig:
         require_key(self.last_n >= 1, "transfer.last_n", "an integer >= 1", self.last_n)
         require_key(0 < self.trunk_lr_scale <= 1, "transfer.trunk_lr_scale",
                     "a value in (0, 1]", self.trunk_lr_scale)
+        require_key(self.probe_steps >= 0, "transfer.probe_steps", "an integer >= 0",
+                    self.probe_steps)
 
 
 @dataclass(frozen=True)

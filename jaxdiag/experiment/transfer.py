@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -31,7 +32,7 @@ def load_trunk(params: Params, pretrained_trunk: Params, source: str) -> Params:
         if np.shape(theirs[path]) != ours[path].shape:
             raise ValueError(f"transfer.source {source!r}: trunk parameter {path!r} has shape "
                              f"{np.shape(theirs[path])} there, expected {ours[path].shape} here.")
-    leaves = [jax.numpy.asarray(theirs[path], leaf.dtype) for path, leaf in ours.items()]
+    leaves = [jnp.asarray(theirs[path], leaf.dtype) for path, leaf in ours.items()]
     return {**params, TRUNK: jax.tree.unflatten(jax.tree.structure(params[TRUNK]), leaves)}
 
 
@@ -71,14 +72,21 @@ def transfer_optimizer(
     learning_rate: float,
     labels: Params,
     trunk_lr_scale: float = 1.0,
+    probe_steps: int = 0,
 ) -> optax.GradientTransformation:
     """``optax.multi_transform``: heads at ``learning_rate``, trained trunk leaves at
     ``trunk_lr_scale`` times it, frozen leaves get zero updates (and no optimizer state).
 
-    ``make_tx(learning_rate)`` builds the base optimizer.
+    ``make_tx(learning_rate)`` builds the base optimizer. For the first ``probe_steps``
+    updates the trained trunk leaves get zero updates too, so only the heads learn (linear
+    probing, then fine-tuning: the fresh heads' first, random gradients do not reach the
+    pretrained trunk; Kumar et al. 2022).
     """
-    transforms = {HEAD: make_tx(learning_rate),
-                  TRAINED_TRUNK: make_tx(learning_rate * trunk_lr_scale),
+    trunk = make_tx(learning_rate * trunk_lr_scale)
+    if probe_steps:
+        trunk = optax.chain(trunk, optax.scale_by_schedule(
+            lambda count: jnp.where(count < probe_steps, 0.0, 1.0)))
+    transforms = {HEAD: make_tx(learning_rate), TRAINED_TRUNK: trunk,
                   FROZEN: optax.set_to_zero()}
     return optax.multi_transform(transforms, labels)
 
