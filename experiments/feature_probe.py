@@ -2,6 +2,7 @@
 
     python experiments/feature_probe.py                  # about 30 s on 2 cores
     python experiments/feature_probe.py --translate 0    # pretraining without translations
+    python experiments/feature_probe.py --steps 0        # the untrained trunk, as a control
 
 A linear probe, the question behind the transfer experiment: the LeNet trunk
 (``jaxdiag.models.LeNet``) is trained on every digit 0-4 with jaxdiag's train step (Adam
