@@ -40,6 +40,13 @@ def _train(mode, steps=5, lr=0.1, scale=0.5, last_n=1, probe_steps=0):
     return params, state.params, (model, x, y)
 
 
+def _loss_grads(model, params, x, y):
+    """Gradient of ``_train``'s loss at ``params``."""
+    return jax.grad(lambda p: multitask_loss(
+        model.apply(p, x), y, {"digit": "multiclass", "even": "binary"},
+        {"digit": 1.0, "even": 1.0})[0])(params)
+
+
 def _same_bits(a, b):
     return all(np.asarray(u).tobytes() == np.asarray(v).tobytes()
                for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
@@ -63,9 +70,7 @@ def test_last_n_trains_only_the_last_layers():
 def test_full_fine_tuning_scales_the_trunk_learning_rate():
     # One SGD step: the trunk moves by scale x lr x gradient, the heads by lr x gradient.
     before, after, (model, x, y) = _train("full", steps=1, lr=0.1, scale=0.25)
-    grads = jax.grad(lambda p: multitask_loss(
-        model.apply(p, x), y, {"digit": "multiclass", "even": "binary"},
-        {"digit": 1.0, "even": 1.0})[0])(before)
+    grads = _loss_grads(model, before, x, y)
     for part, lr in (("trunk", 0.025), ("heads", 0.1)):
         moved = jax.tree.map(lambda a, b: a - b, after[part], before[part])
         expected = jax.tree.map(lambda g, lr=lr: -lr * g, grads[part])
@@ -80,9 +85,7 @@ def test_probe_steps_train_only_the_heads_first_then_the_trunk():
     assert not np.array_equal(before["heads"]["digit"]["kernel"],
                               probed["heads"]["digit"]["kernel"])
     _, after, _ = _train("full", steps=4, scale=0.5, probe_steps=3)
-    grads = jax.grad(lambda p: multitask_loss(
-        model.apply(p, x), y, {"digit": "multiclass", "even": "binary"},
-        {"digit": 1.0, "even": 1.0})[0])(probed)
+    grads = _loss_grads(model, probed, x, y)
     moved = jax.tree.map(lambda a, b: a - b, after["trunk"], probed["trunk"])
     for m, g in zip(jax.tree.leaves(moved), jax.tree.leaves(grads["trunk"]), strict=True):
         np.testing.assert_allclose(m, -0.05 * g, rtol=1e-4, atol=1e-7)
