@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import sklearn.metrics as sk
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import jaxdiag.metrics as jm
@@ -38,6 +38,8 @@ def label_problems(draw):
 @given(problem=label_problems(), average=st.sampled_from([None, "binary", "micro", "macro",
                                                           "weighted", "samples"]),
        zero_division=st.sampled_from(list(ZERO_DIVISION)), beta=st.sampled_from([0.5, 1.0, 2.0]))
+@example(problem=("binary", np.array([0]), np.array([2]), None), average="binary",  # no label 1
+         zero_division="warn", beta=1.0)
 def test_precision_recall_fscore_match_sklearn(tolerance, problem, average, zero_division, beta):
     _kind, y_true, y_pred, weight = problem
     kwargs = dict(beta=beta, average=average, sample_weight=weight)
@@ -50,7 +52,7 @@ def test_precision_recall_fscore_match_sklearn(tolerance, problem, average, zero
             with pytest.raises(ValueError):
                 jm.precision_recall_fscore_support(y_true, y_pred, zero_division=zero_division,
                                                    **kwargs)
-            assert "average" in str(error) or "Samplewise" in str(error)
+            assert any(cause in str(error) for cause in ("average", "Samplewise", "pos_label"))
             return
     got = jm.precision_recall_fscore_support(y_true, y_pred, zero_division=zero_division,
                                              **kwargs)
