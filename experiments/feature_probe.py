@@ -1,12 +1,16 @@
 """Are the features of a CNN trained on digits 0-4 better than pixels for digits 5-9?
 
-    python experiments/feature_probe.py                  # about 30 s on 2 cores
+    python experiments/feature_probe.py                  # about 1 min on 2 cores
     python experiments/feature_probe.py --translate 0    # pretraining without translations
     python experiments/feature_probe.py --steps 0        # the untrained trunk, as a control
+    python experiments/feature_probe.py --reconstruct 10 # also reconstruct the pixels
+    python experiments/feature_probe.py --reconstruct 1 --classify 0   # an autoencoder
 
 A linear probe, the question behind the transfer experiment: the LeNet trunk
 (``jaxdiag.models.LeNet``) is trained on every digit 0-4 with jaxdiag's train step (Adam
-1e-3, shuffled batches of 64, images moved by up to ``--translate`` pixels at each step),
+1e-3, shuffled batches of 64, images moved by up to ``--translate`` pixels at each step;
+the loss is ``--classify`` x the cross-entropy of the 5 classes plus ``--reconstruct`` x the
+mean squared error of a linear decoder from the dense layer back to the moved pixels),
 then a logistic regression (scikit-learn, standardized inputs) is fitted on 10 labelled
 examples per class of digits 5-9 and scored on the other examples of 5-9, over 5 seeds of
 the labelled examples. Columns: the raw pixels, and the trunk's activations after each
@@ -26,7 +30,6 @@ from sklearn.preprocessing import StandardScaler
 
 from jaxdiag.data import load_digits, with_random_translations
 from jaxdiag.experiment import (
-    cross_entropy_loss,
     init_train_state,
     make_train_step,
     make_train_steps,
@@ -35,20 +38,42 @@ from jaxdiag.models import functional
 from jaxdiag.models.cnn import LeNet
 
 
+class Pretrainer(nnx.Module):
+    """A LeNet whose dense layer also feeds a linear decoder back to the pixels.
+
+    Call: x (batch, h, w, c) -> (logits (batch, classes), pixels (batch, h * w * c)).
+    """
+
+    def __init__(self, lenet: LeNet, pixels: int, rngs: nnx.Rngs):
+        self.lenet = lenet
+        self.decoder = nnx.Linear(lenet.dense_1.in_features, pixels, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        features = self.lenet.features(x)
+        return self.lenet.dense_1(features), self.decoder(features)
+
+
 def pretrain(x: np.ndarray, y: np.ndarray, args: argparse.Namespace) -> LeNet:
     """LeNet trained on (x, y) for ``args.steps`` Adam steps of shuffled minibatches of 64."""
-    model = LeNet(x.shape[1:], int(y.max()) + 1, channels=args.channels, dense=args.dense,
-                  rngs=nnx.Rngs(args.seed))
+    rngs = nnx.Rngs(args.seed)
+    model = Pretrainer(LeNet(x.shape[1:], int(y.max()) + 1, channels=args.channels,
+                             dense=args.dense, rngs=rngs), x[0].size, rngs)
     apply_fn, params = functional(model)
+
+    def loss(params, x, y):
+        logits, pixels = apply_fn(params, x)
+        squared_error = jnp.mean((pixels - x.reshape(len(x), -1)) ** 2)
+        return (args.classify * optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+                + args.reconstruct * squared_error)
+
     tx = optax.adam(1e-3)
     batches, moves = jax.random.split(jax.random.key(args.seed + 1))
-    step = with_random_translations(make_train_step(cross_entropy_loss(apply_fn), tx),
-                                    args.translate, moves)
+    step = with_random_translations(make_train_step(loss, tx), args.translate, moves)
     state, _ = make_train_steps(step, 64, batches)(
         init_train_state(params, tx), jnp.asarray(x), jnp.asarray(y), num_steps=args.steps)
     graph, variables = nnx.split(model)
     nnx.replace_by_pure_dict(variables, state.params)
-    return nnx.merge(graph, variables)
+    return nnx.merge(graph, variables).lenet
 
 
 def layer_features(model: LeNet, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -66,6 +91,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--channels", type=int, nargs=2, default=(32, 64))
     parser.add_argument("--dense", type=int, default=256)
+    parser.add_argument("--classify", type=float, default=1.0,
+                        help="weight of the 0-4 cross-entropy in pretraining")
+    parser.add_argument("--reconstruct", type=float, default=0.0,
+                        help="weight of the pixel reconstruction error in pretraining")
     parser.add_argument("--labels-per-class", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -86,7 +115,8 @@ def main() -> None:
             probe = LogisticRegression(max_iter=5000).fit(scaler.transform(f[train]), y_b[train])
             scores[name].append(100 * probe.score(scaler.transform(f[test]), y_b[test]))
     print(f"trunk channels {tuple(args.channels)}, dense {args.dense}, {args.steps} steps on "
-          f"digits 0-4, translations up to {args.translate} px; probe on digits 5-9 with "
+          f"digits 0-4, translations up to {args.translate} px, loss {args.classify} x "
+          f"cross-entropy + {args.reconstruct} x reconstruction; probe on digits 5-9 with "
           f"{args.labels_per_class} labels per class, test accuracy over 5 seeds")
     print("| " + " | ".join(scores) + " |")
     print("| " + " | ".join("---" for _ in scores) + " |")
