@@ -119,16 +119,28 @@ def _group_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=cpu_cores(), thread_name_prefix="jaxdiag-population")
 
 
+@partial(jax.jit, static_argnums=1)
+def _split(tree, groups: int) -> list:
+    """``groups`` equal parts of the leading axis of every leaf; one compiled call (a slice
+    per leaf dispatched from Python costs about 0.3 ms, 20 ms for a population's state)."""
+    size = len(jax.tree_util.tree_leaves(tree)[0]) // groups
+    return [jax.tree_util.tree_map(lambda v, i=i: v[i * size:(i + 1) * size], tree)
+            for i in range(groups)]
+
+
+@jax.jit
+def _concatenate(trees: list):
+    """The leaves of same-structure ``trees`` concatenated along their leading axis."""
+    return jax.tree_util.tree_map(lambda *vs: jnp.concatenate(vs), *trees)
+
+
 def _in_groups(f: Callable, member_args: tuple, shared: tuple, groups: int):
     """``f(*member_args, *shared)`` with the member axis (leading, of every leaf of
     ``member_args``) split into ``groups`` equal parts run at once; outputs concatenated."""
     if groups == 1:
         return f(*member_args, *shared)
-    size = len(jax.tree_util.tree_leaves(member_args)[0]) // groups
-    parts = [jax.tree_util.tree_map(lambda v, i=i: v[i * size:(i + 1) * size], member_args)
-             for i in range(groups)]
-    outs = list(_group_pool().map(lambda part: f(*part, *shared), parts))
-    return jax.tree_util.tree_map(lambda *vs: jnp.concatenate(vs), *outs)
+    outs = list(_group_pool().map(lambda part: f(*part, *shared), _split(member_args, groups)))
+    return _concatenate(outs)
 
 
 def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray) -> dict[str, np.ndarray]:
