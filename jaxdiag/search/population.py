@@ -121,8 +121,9 @@ def _group_pool() -> ThreadPoolExecutor:
 
 @partial(jax.jit, static_argnums=1)
 def _split(tree, groups: int) -> list:
-    """``groups`` equal parts of the leading axis of every leaf; one compiled call (a slice
-    per leaf dispatched from Python costs about 0.3 ms, 20 ms for a population's state)."""
+    """``groups`` equal parts of the leading axis of every leaf, in one compiled call: a
+    slice per leaf dispatched from Python added 6-12 ms to a 0.28 s population (tiny MLP,
+    K = 256, with the concatenation below)."""
     size = len(jax.tree_util.tree_leaves(tree)[0]) // groups
     return [jax.tree_util.tree_map(lambda v, i=i: v[i * size:(i + 1) * size], tree)
             for i in range(groups)]
