@@ -2,6 +2,7 @@
 
     python benchmarks/population.py                 # tiny and small MLP, K = 8, 64, 256
     python benchmarks/population.py --ks 8 64 --optuna-max-k 64
+    (on a GPU the default adds K = 1024)
 
 The task: softmax classification of 16-feature synthetic data (4 classes from a random
 linear teacher), SGD with momentum 0.9, 200 steps, learning rate log-uniform in [1e-3, 1].
@@ -16,6 +17,9 @@ Run times are warm, best of --repeats with (a) and (c) interleaved; compile time
 call minus a warm one.
 Optuna's wall time includes its compiles, which is how it runs; (c)/(b) compares it with
 jaxdiag's first call, compile included.
+Achieved FLOP/s count 6 FLOPs per parameter and example and step (``MLPTask.step_flops``);
+on a GPU whose peak is known, (c)'s is also given as a share of the dense TF32 tensor-core
+peak, the most a float32 matmul can run at there.
 """
 
 import argparse
@@ -30,6 +34,13 @@ from jaxdiag.search import Data, MLPTask, minibatch_indices, train_population
 
 STEPS = 200
 SIZES = {"tiny": (16, 32), "small": (64, 128)}  # hidden width, batch size
+# Dense TF32 tensor-core peak FLOP/s by device kind (NVIDIA data sheets, SXM parts).
+PEAK_FLOPS = {"H200": 494.7e12, "H100 PCIe": 378e12, "H100": 494.7e12, "A100": 156e12}
+
+
+def peak_flops(device) -> float | None:
+    """The device's peak from ``PEAK_FLOPS`` by the first name its kind contains, if any."""
+    return next((peak for name, peak in PEAK_FLOPS.items() if name in device.device_kind), None)
 
 
 def make_data(seed: int = 0) -> Data:
@@ -95,19 +106,25 @@ def run_optuna(task: MLPTask, data: Data, batch_size: int, k: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ks", type=int, nargs="+", default=[8, 64, 256])
+    parser.add_argument("--ks", type=int, nargs="+",
+                        help="population sizes (default 8 64 256, and 1024 on accelerators)")
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--optuna-max-k", type=int, default=64,
                         help="run Optuna only up to this K (it compiles every trial)")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    accelerator = jax.default_backend() != "cpu"
+    ks = args.ks or [8, 64, 256, *([1024] if accelerator else [])]
     data = make_data()
-    print(f"jax {jax.__version__} on {jax.default_backend()} "
-          f"({len(jax.local_devices())} device(s)), {STEPS} steps; times in seconds")
+    device = jax.local_devices()[0]
+    peak = peak_flops(device)
+    print(f"jax {jax.__version__} on {jax.default_backend()} ({len(jax.local_devices())} x "
+          f"{device.device_kind}), {STEPS} steps; times in seconds; peak "
+          f"{f'{peak / 1e12:.0f} TFLOP/s (dense TF32)' if peak else 'unknown'}")
     print("size | K | groups x members/chunk | (a) sequential | (a) compile"
           " | (b) optuna, compiles incl. | (c) jaxdiag | (c) compile | (c) member-steps/s"
-          " | (c) vs (a) | (c) vs (b)")
-    print(" | ".join(["---"] * 11))
+          " | (a) GFLOP/s | (c) GFLOP/s | (c) of peak | (c) vs (a) | (c) vs (b)")
+    print(" | ".join(["---"] * 14))
     try:
         import optuna  # noqa: F401
         have_optuna = True
@@ -118,13 +135,14 @@ def main() -> None:
         width, batch = SIZES[size]
         task = MLPTask(16, 4, width=width, depth=2)
         train = sequential_trainer(task, data, batch)
-        for k in args.ks:
+        for k in ks:
             optuna_k = have_optuna and k <= args.optuna_max_k
-            print(measure(task, train, data, batch, k, args.repeats, optuna_k, size), flush=True)
+            print(measure(task, train, data, batch, k, args.repeats, optuna_k, size, peak),
+                  flush=True)
 
 
 def measure(task: MLPTask, train, data: Data, batch: int, k: int, repeats: int,
-            with_optuna: bool, size: str) -> str:
+            with_optuna: bool, size: str, peak: float | None) -> str:
     """One row of the table: (a), (b) and (c) for K members."""
     lrs = np.exp(np.random.default_rng(k).uniform(np.log(1e-3), 0.0, k)).astype(np.float32)
     seeds = np.arange(k)
@@ -146,9 +164,12 @@ def measure(task: MLPTask, train, data: Data, batch: int, k: int, repeats: int,
     sequential, warm = min(sequential_times), min(population_times)
     optuna_time = run_optuna(task, data, batch, k) if with_optuna else None
     versus_b = f"{optuna_time / cold:.1f}x" if optuna_time else "n/a"
+    flops = k * STEPS * task.step_flops(batch)
+    of_peak = f"{flops / warm / peak:.2%}" if peak else "n/a"
     return (f"{size} | {k} | {result.groups} x {result.members_per_chunk} | {sequential:.3f} | "
             f"{first - one:.2f} | {optuna_time if optuna_time else float('nan'):.2f} | "
             f"{warm:.3f} | {cold - warm:.2f} | {k * STEPS / warm:,.0f} | "
+            f"{flops / sequential / 1e9:.1f} | {flops / warm / 1e9:.1f} | {of_peak} | "
             f"{sequential / warm:.2f}x | {versus_b}")
 
 if __name__ == "__main__":

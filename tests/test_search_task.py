@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdiag.search.task import dense
+from jaxdiag.search.task import MLPTask, dense
 
 
 def test_dense_gradients_equal_autodiff_of_the_plain_layer():
@@ -16,3 +16,10 @@ def test_dense_gradients_equal_autodiff_of_the_plain_layer():
     want = jax.grad(loss(lambda x, w, b: x @ w + b), argnums=(0, 1, 2))(x, w, b)
     for g, r in zip(got, want, strict=True):
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-6)
+
+
+def test_step_flops_counts_six_per_parameter_and_example():
+    # 16 -> 16 -> 16 -> 4: (16 * 16 + 16) * 2 + 16 * 4 + 4 = 612 parameters
+    task = MLPTask(16, 4, width=16, depth=2)
+    assert task.num_params == 612
+    assert task.step_flops(32) == 6 * 32 * 612

@@ -81,11 +81,6 @@ class PopulationResult:
     params: list
 
 
-def _step_flops(task: MLPTask, batch_size: int) -> int:
-    """Forward and backward of one member's training step."""
-    return 6 * batch_size * task.num_params
-
-
 def members_per_chunk(task: MLPTask, batch_size: int, members: int,
                       platform: str | None = None) -> int:
     """How many members to vmap at once: all on accelerators; on CPU, the largest power of
@@ -95,7 +90,7 @@ def members_per_chunk(task: MLPTask, batch_size: int, members: int,
     members = max(members, 1)
     if platform != "cpu":
         return members
-    most = max(CPU_FLOPS_PER_CHUNK / _step_flops(task, batch_size), 1.0)
+    most = max(CPU_FLOPS_PER_CHUNK / task.step_flops(batch_size), 1.0)
     return min(1 << int(np.log2(most)), members)
 
 
@@ -109,7 +104,7 @@ def concurrent_groups(task: MLPTask, batch_size: int, members: int, devices: lis
     """
     if len(devices) > 1 or devices[0].platform != "cpu":
         return 1
-    per_member = _step_flops(task, batch_size)
+    per_member = task.step_flops(batch_size)
     return max(g for g in range(1, min(cpu_cores(), members) + 1)
                if members % g == 0 and (g == 1 or members // g * per_member >= CPU_FLOPS_PER_GROUP))
 

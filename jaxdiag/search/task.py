@@ -98,6 +98,12 @@ class MLPTask:
         w = self.widths
         return sum(a * b + b for a, b in itertools.pairwise(w))
 
+    def step_flops(self, batch_size: int) -> int:
+        """FLOPs of one training step on ``batch_size`` examples: 2 per parameter and example
+        forward, 4 backward (the dense layers' products; activations and the update are
+        not counted)."""
+        return 6 * batch_size * self.num_params
+
     def init(self, key: jax.Array, hp: HParams) -> Params:
         """He-normal weights times ``hp["init_scale"]``, zero biases."""
         w = self.widths
