@@ -135,15 +135,16 @@ def main() -> None:
         width, batch = SIZES[size]
         task = MLPTask(16, 4, width=width, depth=2)
         train = sequential_trainer(task, data, batch)
-        for k in ks:
+        for i, k in enumerate(ks):
             optuna_k = have_optuna and k <= args.optuna_max_k
-            print(measure(task, train, data, batch, k, args.repeats, optuna_k, size, peak),
-                  flush=True)
+            print(measure(task, train, data, batch, k, args.repeats, optuna_k, size, peak,
+                          compiles=i == 0), flush=True)
 
 
 def measure(task: MLPTask, train, data: Data, batch: int, k: int, repeats: int,
-            with_optuna: bool, size: str, peak: float | None) -> str:
-    """One row of the table: (a), (b) and (c) for K members."""
+            with_optuna: bool, size: str, peak: float | None, compiles: bool) -> str:
+    """One row of the table: (a), (b) and (c) for K members; ``compiles``: (a)'s first call
+    here compiles it (it is compiled once per size)."""
     lrs = np.exp(np.random.default_rng(k).uniform(np.log(1e-3), 0.0, k)).astype(np.float32)
     seeds = np.arange(k)
 
@@ -166,8 +167,10 @@ def measure(task: MLPTask, train, data: Data, batch: int, k: int, repeats: int,
     versus_b = f"{optuna_time / cold:.1f}x" if optuna_time else "n/a"
     flops = k * STEPS * task.step_flops(batch)
     of_peak = f"{flops / warm / peak:.2%}" if peak else "n/a"
+    compile_a = f"{first - one:.2f}" if compiles else "compiled above"
+    optuna = f"{optuna_time:.2f}" if optuna_time else "not run"
     return (f"{size} | {k} | {result.groups} x {result.members_per_chunk} | {sequential:.3f} | "
-            f"{first - one:.2f} | {optuna_time if optuna_time else float('nan'):.2f} | "
+            f"{compile_a} | {optuna} | "
             f"{warm:.3f} | {cold - warm:.2f} | {k * STEPS / warm:,.0f} | "
             f"{flops / sequential / 1e9:.1f} | {flops / warm / 1e9:.1f} | {of_peak} | "
             f"{sequential / warm:.2f}x | {versus_b}")
