@@ -34,7 +34,7 @@ from jaxdiag.search import Data, MLPTask, minibatch_indices, train_population
 
 STEPS = 200
 SIZES = {"tiny": (16, 32), "small": (64, 128)}  # hidden width, batch size
-# Dense TF32 tensor-core peak FLOP/s by device kind (NVIDIA data sheets, SXM parts).
+# Dense TF32 tensor-core peak FLOP/s by device kind (NVIDIA data sheets; SXM unless named).
 PEAK_FLOPS = {"H200": 494.7e12, "H100 PCIe": 378e12, "H100": 494.7e12, "A100": 156e12}
 
 
