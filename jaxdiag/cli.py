@@ -1,8 +1,13 @@
 """The ``jaxdiag`` command line: ``jaxdiag run`` runs the methodology on a model and data."""
 
 import argparse
+import errno
 import json
+import logging
+import os
+import re
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -74,29 +79,72 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; a bad value, a damaged or busy run folder, a full disk or any other
+    failure to write ends in one line on stderr (``jaxdiag: error: ...``) and exit code 2."""
     args = build_parser().parse_args(argv)
-    if args.command == "sweep":
-        return _sweep(args)
-    if args.command == "train":
-        return _train(args)
-    if args.command == "report":
-        return _report(args)
-    # Heavy imports after parsing, so --help answers at once.
-    from absl import logging as absl_logging
+    commands = {"run": _run, "report": _report, "train": _train, "sweep": _sweep}
+    logging.getLogger("absl").setLevel(max(logging.WARNING,  # Orbax logs every save at INFO
+                                           logging.getLogger("absl").level))
+    try:
+        return commands[args.command](args)
+    except (ValueError, OSError) as e:  # heavy modules raise only these for bad input
+        print(f"jaxdiag: error: {error_line(e, getattr(args, 'runs_dir', None))}",
+              file=sys.stderr)
+        return 2
 
+
+_WRITING = re.compile(r'(?:Error writing local file|Failed writing:) "([^"]+)"')
+
+
+def error_line(e: BaseException, runs_dir: str | None = None) -> str:
+    """One line that says what failed: a full disk names the file (or ``runs_dir``) and how
+    to go on."""
+    text = str(e)
+    if (isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)) or \
+            "No space left on device" in text or "os_error_code='28'" in text:
+        where = (getattr(e, "filename", None) or next(iter(_WRITING.findall(text)), None)
+                 or (runs_dir and f"under {runs_dir}"))
+        return (f"no space left on the device{f' while writing {where}' if where else ''}"
+                f" ({os.strerror(getattr(e, 'errno', None) or errno.ENOSPC)}); free some space "
+                "and run the same command again: it resumes from its last checkpoint.")
+    if isinstance(e, OSError) and e.filename:
+        return f"{e.filename}: {e.strerror or text}"
+    return text.split(" [tensorstore_spec=")[0].splitlines()[0] if text else type(e).__name__
+
+
+def console() -> None:
+    """The ``jaxdiag`` executable: ``main`` in a process whose background writers (Orbax,
+    TensorBoard) do not print their tracebacks: when the command fails, its own error line
+    says what to do; when it succeeds, each distinct background failure gets one line."""
+    for name in ("absl", "asyncio"):  # Orbax logs its writers' failures with tracebacks
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    pending: dict[str, None] = {}
+    failed = False
+
+    def one_line(where: str, exc: BaseException | None) -> None:
+        line = f"jaxdiag: warning: {where}: {error_line(exc) if exc else 'failed'}"[:300]
+        if not failed and line not in pending:
+            pending[line] = None
+
+    threading.excepthook = lambda a: one_line("a background writer", a.exc_value)
+    sys.unraisablehook = lambda u: one_line("while shutting down", u.exc_value)
+    code = main()
+    failed = code != 0
+    if not failed:
+        print(*pending, sep="\n", file=sys.stderr, end="\n" if pending else "")
+    sys.exit(code)
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Heavy imports after parsing, so --help answers at once.
     from jaxdiag.experiment import load_config
     from jaxdiag.main_job import run_main_job
     from jaxdiag.report import REPORT_FILE, render_report
 
-    absl_logging.set_verbosity(absl_logging.WARNING)  # Orbax logs every save at INFO
-    try:
-        overrides = [*args.overrides, *([f"name={json.dumps(args.name)}"] if args.name else [])]
-        config = load_config(args.config, overrides)
-        report = run_main_job(config, args.runs_dir, fresh=args.fresh,
-                              progress=not args.no_progress)
-    except ValueError as e:
-        print(f"jaxdiag: error: {e}", file=sys.stderr)
-        return 2
+    overrides = [*args.overrides, *([f"name={json.dumps(args.name)}"] if args.name else [])]
+    config = load_config(args.config, overrides)
+    report = run_main_job(config, args.runs_dir, fresh=args.fresh,
+                          progress=not args.no_progress)
     html = None if args.no_report else render_report(report["run_dir"])
     if args.json:
         print(json.dumps(report, indent=1) if html is None
@@ -107,16 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from absl import logging as absl_logging
-
     from jaxdiag.report import REPORT_FILE, render_report
 
-    absl_logging.set_verbosity(absl_logging.WARNING)
-    try:
-        html = render_report(args.run_dir)
-    except ValueError as e:
-        print(f"jaxdiag: error: {e}", file=sys.stderr)
-        return 2
+    html = render_report(args.run_dir)
     text = (html.parent / REPORT_FILE).read_text()
     if args.json:
         print(text)
@@ -131,35 +172,21 @@ def _report(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from jaxdiag.search import load_sweep_config, run_sweep
 
-    try:
-        config, space, resolved = load_sweep_config(args.config, args.overrides)
-        summary = run_sweep(config, space, resolved, args.runs_dir, fresh=args.fresh,
-                            progress=not args.no_progress)
-    except ValueError as e:
-        print(f"jaxdiag: error: {e}", file=sys.stderr)
-        return 2
+    config, space, resolved = load_sweep_config(args.config, args.overrides)
+    summary = run_sweep(config, space, resolved, args.runs_dir, fresh=args.fresh,
+                        progress=not args.no_progress)
     print(json.dumps(summary, indent=1) if args.json else format_sweep(summary))
     return 0
 
 
 def _train(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from absl import logging as absl_logging
-
     from jaxdiag.experiment import load_config
     from jaxdiag.experiment.multitask_config import MultiTaskConfig
     from jaxdiag.train_job import run_train_job
 
-    absl_logging.set_verbosity(absl_logging.WARNING)  # Orbax logs every save at INFO
-    try:
-        config = load_config(args.config, args.overrides, cls=MultiTaskConfig)
-        summary = run_train_job(config, args.runs_dir, fresh=args.fresh,
-                                progress=not args.no_progress,
-                                config_dir=Path(args.config).parent)
-    except ValueError as e:
-        print(f"jaxdiag: error: {e}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, args.overrides, cls=MultiTaskConfig)
+    summary = run_train_job(config, args.runs_dir, fresh=args.fresh,
+                            progress=not args.no_progress, config_dir=Path(args.config).parent)
     if args.json:
         print(json.dumps(summary, indent=1))
     elif "arms" in summary:
@@ -344,4 +371,4 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

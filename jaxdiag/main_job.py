@@ -7,11 +7,13 @@ methodology's steps and returns the report that ``report.json`` holds.
 import functools
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import jax
 import numpy as np
+from flax import nnx
 
 from jaxdiag.data import Split, fit_normalizer, normalize
 from jaxdiag.diagnose import (
@@ -44,9 +46,15 @@ from jaxdiag.experiment import (
     make_train_step,
     make_train_steps,
 )
-from jaxdiag.experiment.run_folder import prepare_run_folder, write_atomic
+from jaxdiag.experiment.run_folder import (
+    check_saved_config,
+    open_run_folder,
+    set_aside,
+    write_atomic,
+)
 from jaxdiag.gradcheck import gradcheck
 from jaxdiag.models import build_model
+from jaxdiag.models.footprint import parameter_bytes, require_fits
 from jaxdiag.monitor import activation_kinds, capture_model, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import SweepConfig, SweepTrainConfig, run_sweep, space_from_dict
@@ -112,101 +120,108 @@ def run_main_job(
     arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
 
     if model is None:
-        model = build_model(config.model.name, train.input_shape, train.num_classes,
-                            hidden=config.model.hidden, activation_name=config.model.activation,
-                            seed=config.train.seed)
+        def make_model():
+            return build_model(config.model.name, train.input_shape, train.num_classes,
+                               hidden=config.model.hidden,
+                               activation_name=config.model.activation, seed=config.train.seed)
+
+        require_fits("model.hidden" if config.model.name == "mlp" else "model.name",
+                     parameter_bytes(lambda: nnx.state(make_model(), nnx.Param)))
+        model = make_model()
         source = "config"
     else:
         source = "yours"
     apply_fn, params, apply_with_layers = capture_model(model)
     _check_logits(apply_fn, params, train)
-    run_dir = prepare_run_folder(runs_dir, config, fresh)  # after every input was checked
-    x_train, y_train = arrays["train"]
-    batch = (x_train[:config.train.batch_size], y_train[:config.train.batch_size])
-    loss = cross_entropy_loss(apply_fn)
-    check = gradcheck(loss, params, *batch, float64=True)
-    kinds = activation_kinds(apply_with_layers, params, batch[0])
-    snapshot = jax.jit(functools.partial(layer_histograms, apply_with_layers, loss, kinds))
-    tx = make_optimizer(config.optimizer)
-    sanity = _sanity_checks(config, splits["train"], x_train, batch, loss, params, tx)
-    report = {
-        "complete": False,
-        "run_dir": str(run_dir),
-        "config": config_to_dict(config),
-        "model": {"source": source, "parameters": sum(
-            int(np.size(leaf)) for leaf in jax.tree.leaves(params))},
-        "data": {
-            "num_classes": train.num_classes,
-            "class_names": list(train.class_names),
-            "input_shape": list(train.input_shape),
-            "normalizer": {"mean": normalizer.mean.tolist(), "std": normalizer.std.tolist()},
-            "raw_input_scale": input_scale_check(train.x).as_dict(),
-        },
-        "sanity": {"checks": [c.as_dict() for c in sanity["checks"]],
-                   "overfit_one_batch": sanity["overfit"].as_dict()},
-        "splits": {name: {"domain": s.domain, "origin": s.data.origin, "size": len(s.data)}
-                   for name, s in splits.items()},
-        "gradcheck": check.as_dict(),
-        "layer_histograms": {"first": _histogram_lists(0, snapshot(params, *batch))},
-    }
-    if not is_complete(run_dir):  # a rerun of a finished run keeps its report until the end
+    with open_run_folder(runs_dir, config.name, "run", fresh) as run_dir:  # inputs checked
+        check_saved_config(run_dir, config)
+        x_train, y_train = arrays["train"]
+        batch = (x_train[:config.train.batch_size], y_train[:config.train.batch_size])
+        loss = cross_entropy_loss(apply_fn)
+        check = gradcheck(loss, params, *batch, float64=True)
+        kinds = activation_kinds(apply_with_layers, params, batch[0])
+        snapshot = jax.jit(functools.partial(layer_histograms, apply_with_layers, loss, kinds))
+        tx = make_optimizer(config.optimizer)
+        sanity = _sanity_checks(config, splits["train"], x_train, batch, loss, params, tx)
+        report = {
+            "complete": False,
+            "run_dir": str(run_dir),
+            "config": config_to_dict(config),
+            "model": {"source": source, "parameters": sum(
+                int(np.size(leaf)) for leaf in jax.tree.leaves(params))},
+            "data": {
+                "num_classes": train.num_classes,
+                "class_names": list(train.class_names),
+                "input_shape": list(train.input_shape),
+                "normalizer": {"mean": normalizer.mean.tolist(), "std": normalizer.std.tolist()},
+                "raw_input_scale": input_scale_check(train.x).as_dict(),
+            },
+            "sanity": {"checks": [c.as_dict() for c in sanity["checks"]],
+                       "overfit_one_batch": sanity["overfit"].as_dict()},
+            "splits": {name: {"domain": s.domain, "origin": s.data.origin, "size": len(s.data)}
+                       for name, s in splits.items()},
+            "gradcheck": check.as_dict(),
+            "layer_histograms": {"first": _histogram_lists(0, snapshot(params, *batch))},
+        }
+        if not is_complete(run_dir):  # a rerun of a finished run keeps its report until the end
+            write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
+
+        batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
+        train_steps = make_train_steps(make_train_step(loss, tx), config.train.batch_size,
+                                       batch_key,
+                                       make_monitored_train_step(apply_with_layers, kinds, tx))
+        result = fit(init_train_state(params, tx), train_steps,
+                     make_evaluator(apply_fn, train.num_classes), arrays, config.train, run_dir,
+                     progress, kinds)
+
+        final_params = result.state.params
+        predict = make_predictor(apply_fn)
+        probabilities = {name: predict(final_params, x) for name, (x, _) in arrays.items()}
+        _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
+        errors = {name: evaluation.error for name, evaluation in result.final.items()}
+        decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
+                                      errors["train_dev"], errors["test"])
+        steps_logged, losses_logged = zip(*result.history["train_loss"], strict=True)
+        curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
+                                       initial_loss=sanity["overfit"].initial_loss)
+        analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
+                                   result.final["dev"], run_dir)
+        suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
+        search = random_search(config, run_dir, progress) if config.search.trials else None
+        recommended = next_steps(
+            decomposition, gradcheck_ok=check.ok, sanity=sanity["checks"],
+            overfit=sanity["overfit"], curve=curve, learning_curve=lc,
+            suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
+            search_best=None if search is None else search["best"])
+        report["layer_histograms"]["last"] = _histogram_lists(int(result.state.step),
+                                                              snapshot(final_params, *batch))
+        report.update({
+            "training": {
+                "steps_done": int(result.state.step),
+                "resumed_from": result.resumed_from,
+                "diverged_at": result.history["diverged_at"],
+            },
+            "splits": {
+                name: {**report["splits"][name], **evaluation.as_dict(),
+                       "confusion": evaluation.confusion.tolist()}
+                for name, evaluation in result.final.items()
+            },
+            "bias_variance": decomposition.as_dict(),
+            "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
+                        "alerts": _distinct_alerts(result.history["monitor"])},
+            "loss_curve": [f.as_dict() for f in curve],
+            "error_analysis": analysis,
+            "label_errors": None if suspects is None else {
+                "share": len(suspects.indices) / len(train), **suspects.as_dict()},
+            "learning_curve": None if lc is None else lc.as_dict(),
+            "next_steps": [s._asdict() for s in recommended],
+            "history": result.history,
+        })
+        if search is not None:
+            report["search"] = search
+        report["complete"] = True
         write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
-
-    batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
-    train_steps = make_train_steps(make_train_step(loss, tx), config.train.batch_size, batch_key,
-                                   make_monitored_train_step(apply_with_layers, kinds, tx))
-    result = fit(init_train_state(params, tx), train_steps,
-                 make_evaluator(apply_fn, train.num_classes), arrays, config.train, run_dir,
-                 progress, kinds)
-
-    final_params = result.state.params
-    predict = make_predictor(apply_fn)
-    probabilities = {name: predict(final_params, x) for name, (x, _) in arrays.items()}
-    _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
-    errors = {name: evaluation.error for name, evaluation in result.final.items()}
-    decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
-                                  errors["train_dev"], errors["test"])
-    steps_logged, losses_logged = zip(*result.history["train_loss"], strict=True)
-    curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
-                                   initial_loss=sanity["overfit"].initial_loss)
-    analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
-                               result.final["dev"], run_dir)
-    suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
-    search = random_search(config, run_dir, progress) if config.search.trials else None
-    recommended = next_steps(
-        decomposition, gradcheck_ok=check.ok, sanity=sanity["checks"],
-        overfit=sanity["overfit"], curve=curve, learning_curve=lc,
-        suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
-        search_best=None if search is None else search["best"])
-    report["layer_histograms"]["last"] = _histogram_lists(int(result.state.step),
-                                                          snapshot(final_params, *batch))
-    report.update({
-        "training": {
-            "steps_done": int(result.state.step),
-            "resumed_from": result.resumed_from,
-            "diverged_at": result.history["diverged_at"],
-        },
-        "splits": {
-            name: {**report["splits"][name], **evaluation.as_dict(),
-                   "confusion": evaluation.confusion.tolist()}
-            for name, evaluation in result.final.items()
-        },
-        "bias_variance": decomposition.as_dict(),
-        "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
-                    "alerts": _distinct_alerts(result.history["monitor"])},
-        "loss_curve": [f.as_dict() for f in curve],
-        "error_analysis": analysis,
-        "label_errors": None if suspects is None else {
-            "share": len(suspects.indices) / len(train), **suspects.as_dict()},
-        "learning_curve": None if lc is None else lc.as_dict(),
-        "next_steps": [s._asdict() for s in recommended],
-        "history": result.history,
-    })
-    if search is not None:
-        report["search"] = search
-    report["complete"] = True
-    write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
-    return report
+        return report
 
 
 def _check_logits(apply_fn, params, train) -> None:
@@ -223,9 +238,19 @@ def _check_logits(apply_fn, params, train) -> None:
 
 
 def is_complete(run_dir: Path) -> bool:
-    """Whether ``run_dir`` holds the report of a finished main job."""
+    """Whether ``run_dir`` holds the report of a finished main job. A damaged ``report.json``
+    (a kill mid-write by an older version, a full disk) is set aside with a warning: the
+    job writes it anew."""
     path = Path(run_dir) / REPORT_FILE
-    return path.is_file() and json.loads(path.read_text()).get("complete") is True
+    if not path.is_file():
+        return False
+    try:
+        return json.loads(path.read_text()).get("complete") is True
+    except (ValueError, UnicodeDecodeError, AttributeError) as e:
+        aside = set_aside(path)
+        warnings.warn(f"{path}: damaged ({type(e).__name__}); set aside as {aside.name}, "
+                      "the run writes it anew.", stacklevel=2)
+        return False
 
 
 def _histogram_lists(step: int, histograms: dict) -> dict:

@@ -24,7 +24,13 @@ from jaxdiag.experiment.multitask_config import MultiTaskConfig, StudyConfig
 from jaxdiag.experiment.multitask_eval import make_multitask_evaluator
 from jaxdiag.experiment.multitask_fit import BEST, fit_tasks
 from jaxdiag.experiment.multitask_step import make_multitask_step
-from jaxdiag.experiment.run_folder import CONFIG_FILE, prepare_run_folder, write_atomic
+from jaxdiag.experiment.run_folder import (
+    CONFIG_FILE,
+    check_saved_config,
+    open_run_folder,
+    read_json,
+    write_atomic,
+)
 from jaxdiag.experiment.task_data import task_splits
 from jaxdiag.experiment.transfer import (
     frozen_leaves,
@@ -33,6 +39,7 @@ from jaxdiag.experiment.transfer import (
     transfer_optimizer,
 )
 from jaxdiag.models import Params
+from jaxdiag.models.footprint import parameter_bytes, require_fits
 
 SUMMARY_FILE = "summary.json"
 STUDY_FILE = "study.json"
@@ -90,8 +97,12 @@ def run_train_job(
     splits, widths = task_splits(dataset, config.data, config.tasks, config.seed)
     normalizer = source[2] if source else fit_normalizer(splits["train"][0])
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
-    model = configured_multihead_model(config.trunk, splits["train"][0].shape[1:], widths,
-                                       config.seed)
+    def make_model():
+        return configured_multihead_model(config.trunk, splits["train"][0].shape[1:], widths,
+                                          config.seed)
+
+    require_fits("trunk", parameter_bytes(lambda: make_model().params))
+    model = make_model()
     params = load_trunk(model.params, source[1], source[0]) if source else model.params
     mode = config.transfer.mode
     labels = transfer_labels(model, mode, config.transfer.last_n)
@@ -100,42 +111,43 @@ def run_train_job(
         config.optimizer.learning_rate, labels,
         1.0 if mode == "none" else config.transfer.trunk_lr_scale,
         0 if mode == "none" else config.transfer.probe_steps)
-    run_dir = prepare_run_folder(runs_dir, config, fresh)
-    np.savez(run_dir / NORMALIZER_FILE, mean=normalizer.mean, std=normalizer.std)
-    kinds = {task.name: task.kind for task in config.tasks}
-    weights = {task.name: task.weight for task in config.tasks}
-    step = make_multitask_step(model.apply, kinds, weights, tx, frozen_leaves(labels))
-    if config.data.translate:
-        step = with_random_translations(
-            step, config.data.translate,
-            jax.random.fold_in(jax.random.key(config.seed), TRANSLATION_STREAM))
-    evaluate = make_multitask_evaluator(model.apply, kinds, weights)
-    n_train = len(splits["train"][0])
-    train_config = dataclasses.replace(config.train,
-                                       batch_size=min(config.train.batch_size, n_train))
-    result = fit_tasks(init_train_state(params, tx), step, splits["train"],
-                       lambda p: evaluate(p, *splits["dev"]), train_config, run_dir,
-                       config.seed, progress)
-    history = result.history
-    summary = {
-        "run_dir": str(run_dir),
-        "config": config_to_dict(config),
-        "tasks": kinds,
-        "data": {name: {"size": len(x), "labelled": {t: int((v >= 0).sum())
-                                                     for t, v in task_labels.items()}}
-                 for name, (x, task_labels) in splits.items()},
-        "transfer": {"mode": mode, "source_run": source[0] if source else None,
-                     "trunk_unchanged": _trunk_unchanged(params, result.state.params)},
-        "training": {"steps_done": int(result.state.step), "resumed_from": result.resumed_from,
-                     "stopped": history["stopped"], "batch_size": train_config.batch_size,
-                     "select": config.train.select, "best_step": history["best_step"],
-                     "best_value": history["best_value"]},
-        "dev": evaluate(result.best_params, *splits["dev"]),
-        "test": evaluate(result.best_params, *splits["test"]),
-        "history": history,
-    }
-    write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
-    return summary
+    with open_run_folder(runs_dir, config.name, "train", fresh) as run_dir:
+        check_saved_config(run_dir, config)
+        np.savez(run_dir / NORMALIZER_FILE, mean=normalizer.mean, std=normalizer.std)
+        kinds = {task.name: task.kind for task in config.tasks}
+        weights = {task.name: task.weight for task in config.tasks}
+        step = make_multitask_step(model.apply, kinds, weights, tx, frozen_leaves(labels))
+        if config.data.translate:
+            step = with_random_translations(
+                step, config.data.translate,
+                jax.random.fold_in(jax.random.key(config.seed), TRANSLATION_STREAM))
+        evaluate = make_multitask_evaluator(model.apply, kinds, weights)
+        n_train = len(splits["train"][0])
+        train_config = dataclasses.replace(config.train,
+                                           batch_size=min(config.train.batch_size, n_train))
+        result = fit_tasks(init_train_state(params, tx), step, splits["train"],
+                           lambda p: evaluate(p, *splits["dev"]), train_config, run_dir,
+                           config.seed, progress)
+        history = result.history
+        summary = {
+            "run_dir": str(run_dir),
+            "config": config_to_dict(config),
+            "tasks": kinds,
+            "data": {name: {"size": len(x), "labelled": {t: int((v >= 0).sum())
+                                                         for t, v in task_labels.items()}}
+                     for name, (x, task_labels) in splits.items()},
+            "transfer": {"mode": mode, "source_run": source[0] if source else None,
+                         "trunk_unchanged": _trunk_unchanged(params, result.state.params)},
+            "training": {"steps_done": int(result.state.step), "resumed_from": result.resumed_from,
+                         "stopped": history["stopped"], "batch_size": train_config.batch_size,
+                         "select": config.train.select, "best_step": history["best_step"],
+                         "best_value": history["best_value"]},
+            "dev": evaluate(result.best_params, *splits["dev"]),
+            "test": evaluate(result.best_params, *splits["test"]),
+            "history": history,
+        }
+        write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
+        return summary
 
 
 def _trunk_unchanged(before: Params, after: Params) -> bool:
@@ -181,8 +193,8 @@ def _pretrained(source: str, runs_dir: str | Path, config_dir: Path, progress: b
 def _finished(run_dir: Path, config: MultiTaskConfig) -> bool:
     """Whether ``run_dir`` holds the summary of a finished run of ``config``."""
     summary = run_dir / SUMMARY_FILE
-    return summary.is_file() and json.loads(summary.read_text())["config"] == config_to_dict(
-        config)
+    return summary.is_file() and read_json(
+        summary, "delete it to train the source again")["config"] == config_to_dict(config)
 
 
 def study_configs(config: MultiTaskConfig) -> dict[str, list[MultiTaskConfig]]:
@@ -212,22 +224,23 @@ def run_study(
       seeds (None for one seed); a task an arm does not train is absent from its row.
     """
     arms = study_configs(config)  # every arm's overrides are checked before anything runs
-    study_dir = prepare_run_folder(runs_dir, config, fresh)
     metric = config.study.metric
     results: dict[str, dict] = {}
     runs = [(arm, c) for arm, configs in arms.items() for c in configs]
-    for arm, arm_config in tqdm(runs, desc="study", unit="run",
-                                disable=None if progress else True):
-        summary = run_train_job(arm_config, study_dir / arm, progress=progress,
-                                config_dir=config_dir, sources_dir=runs_dir)
-        for task, values in summary["test"]["tasks"].items():
-            results.setdefault(arm, {}).setdefault(task, []).append(values[metric])
-    table = {arm: {task: {"mean": float(np.mean(v)),
-                          "std": float(np.std(v, ddof=1)) if len(v) > 1 else None,
-                          "values": v} for task, v in tasks.items()}
-             for arm, tasks in results.items()}
-    tasks = list(dict.fromkeys(task for row in table.values() for task in row))
-    study = {"run_dir": str(study_dir), "metric": metric, "tasks": tasks,
-             "seeds": list(config.study.seeds), "arms": table}
-    write_atomic(study_dir / STUDY_FILE, json.dumps(study, indent=1))
+    with open_run_folder(runs_dir, config.name, "study", fresh) as study_dir:
+        check_saved_config(study_dir, config)
+        for arm, arm_config in tqdm(runs, desc="study", unit="run",
+                                    disable=None if progress else True):
+            summary = run_train_job(arm_config, study_dir / arm, progress=progress,
+                                    config_dir=config_dir, sources_dir=runs_dir)
+            for task, values in summary["test"]["tasks"].items():
+                results.setdefault(arm, {}).setdefault(task, []).append(values[metric])
+        table = {arm: {task: {"mean": float(np.mean(v)),
+                              "std": float(np.std(v, ddof=1)) if len(v) > 1 else None,
+                              "values": v} for task, v in tasks.items()}
+                 for arm, tasks in results.items()}
+        tasks = list(dict.fromkeys(task for row in table.values() for task in row))
+        study = {"run_dir": str(study_dir), "metric": metric, "tasks": tasks,
+                 "seeds": list(config.study.seeds), "arms": table}
+        write_atomic(study_dir / STUDY_FILE, json.dumps(study, indent=1))
     return study

@@ -6,13 +6,19 @@ written to the run folder as ``config.toml`` and can be run again as it is.
 
 import dataclasses
 import json
+import math
 import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
 from jaxdiag.data import DomainShift
+
+Seed = NewType("Seed", int)  # a config seed: an integer in [0, SEED_LIMIT)
+SEED_LIMIT = 2**31
+FLOAT32_MAX = 3.4028234663852886e38
+_CONTROL = frozenset(map(chr, [*range(32), 127]))
 
 
 def require_key(ok: bool, key: str, expected: str, found: Any) -> None:
@@ -22,9 +28,14 @@ def require_key(ok: bool, key: str, expected: str, found: Any) -> None:
 
 
 def require_folder_name(name: str, key: str) -> None:
-    """Raises the ``require_key`` error unless ``name`` is one folder name (no '/')."""
-    require_key(bool(name) and "/" not in name and name not in (".", ".."), key,
-                "a folder name (no '/')", name)
+    """Raises the ``require_key`` error unless ``name`` is one folder name: the one rule of
+    every command's run folder. Not empty, not ``.`` or ``..``, no ``/`` or ``\\``, no control
+    character (NUL, newline...), at most 255 bytes in UTF-8."""
+    ok = (isinstance(name, str) and name not in ("", ".", "..") and "/" not in name
+          and "\\" not in name and not _CONTROL.intersection(name)
+          and len(name.encode("utf-8", "surrogatepass")) <= 255)
+    require_key(ok, key, "one folder name (not '.' or '..', no '/', '\\' or control "
+                "characters, at most 255 bytes)", name)
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class DataConfig:
     blur_sigma: float = DomainShift.blur_sigma
     contrast: float = DomainShift.contrast
     noise_std: float = DomainShift.noise_std
-    seed: int = 0
+    seed: Seed = 0
 
     def __post_init__(self):
         for name in ("target_fraction", "train_dev_fraction"):
@@ -107,7 +118,7 @@ class TrainConfig:
     log_every: int = 50
     eval_every: int = 100
     checkpoint_every: int = 500
-    seed: int = 0
+    seed: Seed = 0
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "log_every", "eval_every", "checkpoint_every"):
@@ -222,10 +233,15 @@ def _typed(key: str, value: Any, hint: Any) -> Any:
     if hint is float:
         require_key(isinstance(value, int | float) and not isinstance(value, bool), key,
                     "a number", value)
+        require_key(math.isfinite(value) and abs(value) <= FLOAT32_MAX, key,
+                    "a finite number that fits in float32", value)
         return float(value)
-    if hint is int:
+    if hint in (int, Seed):
         require_key(isinstance(value, int) and not isinstance(value, bool), key, "an integer",
                     value)
+        low, high = (0, SEED_LIMIT) if hint is Seed else (-2**63, 2**63)
+        require_key(low <= value < high, key, "an integer seed in [0, 2**31)" if hint is Seed
+                    else "an integer that fits in 64 bits", value)
         return value
     if hint is str:
         require_key(isinstance(value, str), key, "a string", value)
@@ -256,9 +272,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ValueError(f"config file {str(path)!r}: no such file.")
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"config file {str(path)!r}: expected UTF-8 TOML text, found bytes "
+                         f"that are not text ({e.reason} at byte {e.start}).") from None
     except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"config file {str(path)!r}: not valid TOML ({e}).") from e
+        raise ValueError(f"config file {str(path)!r}: not valid TOML ({e}).") from None
 
 
 def apply_overrides(values: dict[str, Any], overrides: typing.Sequence[str]) -> dict[str, Any]:

@@ -53,7 +53,8 @@ def fit(
 
     Every ``log_every`` steps the chunk's mean loss goes to the history and TensorBoard; every
     ``eval_every`` steps and at the end every split is evaluated; every ``checkpoint_every``
-    steps and at the end the state and history are checkpointed. Training stops early at the
+    steps and at the end the state and history are checkpointed (a checkpoint that does not
+    restore is set aside and the one before it used). Training stops early at the
     first chunk whose loss is NaN or Inf. When ``train_steps`` also returns monitor statistics
     (``make_train_steps(..., monitored_step=...)``), those of each chunk's last step go to
     TensorBoard (scalars and histograms) and their alerts to ``history["monitor"]``; ``kinds``
@@ -62,10 +63,11 @@ def fit(
     from the checkpoint.
     """
     checkpointer = Checkpointer(run_dir / "checkpoints")
-    resumed_from = checkpointer.latest_step()
     history: dict = {"train_loss": [], "eval": [], "diverged_at": None, "monitor": []}
-    if resumed_from is not None:
-        state, history = checkpointer.restore(resumed_from, like=state)
+    restored = checkpointer.restore_latest(like=state)
+    resumed_from = None if restored is None else restored[0]
+    if restored is not None:
+        _, state, history = restored
         history.setdefault("monitor", [])
     writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resumed_from)
     x, y = jax.device_put(splits["train"])

@@ -6,7 +6,7 @@ then ``--set KEY=VALUE``; every key and type is checked and errors name the dott
 
 from dataclasses import dataclass, field
 
-from jaxdiag.experiment.config import OptimizerConfig, require_folder_name, require_key
+from jaxdiag.experiment.config import OptimizerConfig, Seed, require_folder_name, require_key
 
 TASK_KINDS = ("multiclass", "binary")
 TRANSFER_MODES = ("none", "head_only", "last_n", "full")
@@ -64,7 +64,7 @@ class TaskDataConfig:
     labels_per_class: int = 0
     missing_fraction: float = 0.0
     translate: int = 0
-    split_seed: int = 0
+    split_seed: Seed = 0
 
     def __post_init__(self):
         for name in ("dev_fraction", "test_fraction"):
@@ -189,7 +189,7 @@ class StudyConfig:
     metric: the test metric of each task in the table (one of loss, accuracy, f1, roc_auc).
     """
 
-    seeds: tuple[int, ...] = ()
+    seeds: tuple[Seed, ...] = ()
     arms: tuple[ArmConfig, ...] = ()
     metric: str = "accuracy"
 
@@ -207,7 +207,7 @@ class MultiTaskConfig:
     """A ``jaxdiag train`` run: data, trunk, tasks, optimizer, loop, transfer, study."""
 
     name: str = "digits-multitask"
-    seed: int = 0
+    seed: Seed = 0
     data: TaskDataConfig = field(default_factory=TaskDataConfig)
     trunk: TrunkConfig = field(default_factory=TrunkConfig)
     tasks: tuple[TaskConfig, ...] = (TaskConfig(),)

@@ -74,12 +74,13 @@ def fit_tasks(
     """
     latest = Checkpointer(run_dir / "checkpoints" / LATEST, max_to_keep=1)
     best = Checkpointer(run_dir / "checkpoints" / BEST, max_to_keep=1)
-    resumed_from = latest.latest_step()
     history: dict = {"train_loss": [], "eval": [], "best_step": None, "best_value": None,
                      "evals_since_best": 0, "stopped": None}
     best_params = state.params
-    if resumed_from is not None:
-        state, history = latest.restore(resumed_from, like=state)
+    restored = latest.restore_latest(like=state)
+    resumed_from = None if restored is None else restored[0]
+    if restored is not None:
+        _, state, history = restored
         if history["best_step"] is not None:
             best_params = best.restore(history["best_step"], like={"params": state.params}
                                        )[0]["params"]

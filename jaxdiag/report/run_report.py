@@ -1,13 +1,12 @@
 """What a run folder of ``jaxdiag run`` holds, read back for the report: finished or killed."""
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from jaxdiag.diagnose import loss_curve_pathologies
 from jaxdiag.experiment.checkpoint import Checkpointer
-from jaxdiag.experiment.run_folder import CONFIG_FILE
+from jaxdiag.experiment.run_folder import CONFIG_FILE, read_json
 from jaxdiag.search import TrialStore
 from jaxdiag.search.sweep import STORE_FILE
 
@@ -37,7 +36,7 @@ def load_run_report(run_dir: str | Path) -> dict:
                          f"before its sanity checks finished, or it is not a `jaxdiag run` "
                          f"folder (found {_listing(run_dir)}); `jaxdiag run --config "
                          f"{run_dir / CONFIG_FILE}` runs it.")
-    report = json.loads(path.read_text())
+    report = read_json(path, f"`jaxdiag run --config {run_dir / CONFIG_FILE}` writes it anew")
     if report.get("complete"):
         return report
     history: dict = {"train_loss": [], "eval": [], "diverged_at": None, "monitor": []}
@@ -45,10 +44,10 @@ def load_run_report(run_dir: str | Path) -> dict:
     if (run_dir / "checkpoints").is_dir():
         checkpointer = Checkpointer(run_dir / "checkpoints")
         try:
-            latest = checkpointer.latest_step()
-            if latest is not None:
-                step = latest
-                history = {**history, **checkpointer.restore(latest)[1]}
+            restored = checkpointer.restore_latest()
+            if restored is not None:
+                step = restored[0]
+                history = {**history, **restored[2]}
         finally:
             checkpointer.close()
     report["history"] = history

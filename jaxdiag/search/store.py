@@ -39,9 +39,19 @@ class TrialStore:
     """The trials of one sweep, in ``path`` (created when missing)."""
 
     def __init__(self, path: str | Path):
+        """Raises ValueError naming ``path`` when it is not a sound trial store."""
         self.path = Path(path)
         self._db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.executescript(_SCHEMA)
+            (check,) = self._db.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                raise sqlite3.DatabaseError(check)
+        except sqlite3.DatabaseError as e:
+            self._db.close()
+            raise ValueError(f"{self.path}: damaged trial store ({e}); start the sweep over "
+                             "with --fresh (its trials are lost) or put back a sound copy."
+                             ) from None
 
     def close(self) -> None:
         self._db.close()

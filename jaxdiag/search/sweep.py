@@ -8,7 +8,6 @@ populations are read back, a population that was running when killed is trained 
 
 import dataclasses
 import json
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,14 @@ from tqdm.auto import tqdm
 
 from jaxdiag.data import fit_normalizer, normalize
 from jaxdiag.experiment import DataConfig, config_from_dict, first_difference, load_splits
-from jaxdiag.experiment.config import apply_overrides, read_config_file, require_key
-from jaxdiag.experiment.run_folder import write_atomic
+from jaxdiag.experiment.config import (
+    Seed,
+    apply_overrides,
+    read_config_file,
+    require_folder_name,
+    require_key,
+)
+from jaxdiag.experiment.run_folder import open_run_folder, read_json, write_atomic
 from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
 from jaxdiag.search.space import Space, space_from_dict
@@ -77,7 +82,7 @@ class SweepConfig:
 
     name: str = "digits-sweep"
     sampler: str = "sobol"
-    seed: int = 0
+    seed: Seed = 0
     populations: int = 4
     population_size: int = 16
     points_per_axis: int = 3
@@ -89,8 +94,7 @@ class SweepConfig:
         for name in ("populations", "population_size", "points_per_axis"):
             value = getattr(self, name)
             require_key(value > 0, name, "a positive integer", value)
-        require_key(bool(self.name) and "/" not in self.name, "name", "a folder name (no '/')",
-                    self.name)
+        require_folder_name(self.name, "name")
 
 
 def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[SweepConfig,
@@ -118,21 +122,18 @@ def sampler_of(config: SweepConfig) -> Sampler:
     return SAMPLERS[config.sampler](config.seed)
 
 
-def _prepare(runs_dir: str | Path, name: str, resolved: dict, fresh: bool) -> Path:
-    run_dir = Path(runs_dir) / name
-    if fresh and run_dir.exists():
-        shutil.rmtree(run_dir)
+def _check_saved_sweep(run_dir: Path, resolved: dict) -> None:
+    """Writes ``sweep.json`` into a new sweep folder, or checks that the saved one matches."""
     saved = run_dir / CONFIG_FILE
-    if saved.exists():
-        difference = first_difference(json.loads(saved.read_text()), resolved)
-        if difference:
-            raise ValueError(
-                f"sweep folder {str(run_dir)!r} holds a sweep with another config (first "
-                f"difference: {difference}); choose another name or start over (--fresh).")
-    else:
-        run_dir.mkdir(parents=True, exist_ok=True)
+    if not saved.exists():
         write_atomic(saved, json.dumps(resolved, indent=1))
-    return run_dir
+        return
+    difference = first_difference(
+        read_json(saved, "start the sweep over with --fresh, or choose another name"), resolved)
+    if difference:
+        raise ValueError(
+            f"sweep folder {str(run_dir)!r} holds a sweep with another config (first "
+            f"difference: {difference}); choose another name or start over (--fresh).")
 
 
 def load_sweep_data(config: DataConfig) -> Data:
@@ -167,7 +168,7 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
                        optimizer=optimizer)
         hparams = {name: np.array([points[i][name] for i in members], np.float32)
                    for name in MEMBER_HPARAMS if name in points[0]}
-        seeds = np.array([config.seed * 1_000_003 + ids[i] for i in members])
+        seeds = np.array([(config.seed * 1_000_003 + ids[i]) % 2**32 for i in members])
         result = train_population(task, hparams, seeds, data, steps=t.steps,
                                   batch_size=t.batch_size, rungs=t.rungs,
                                   keep_fraction=t.keep_fraction, on_segment=on_segment)
@@ -194,10 +195,21 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
     Raises:
       ValueError: a bad config or a sweep folder holding another config.
     """
-    run_dir = _prepare(runs_dir, config.name, resolved, fresh)
     data = load_sweep_data(config.data)
     num_classes = int(max(data.y_train.max(), data.y_dev.max())) + 1
     sampler = sampler_of(config)
+    with open_run_folder(runs_dir, config.name, "sweep", fresh) as run_dir:
+        _check_saved_sweep(run_dir, resolved)
+        trials = _run_populations(run_dir, config, space, data, num_classes, sampler, progress)
+        summary = summarize(trials)
+        summary["run_dir"] = str(run_dir)
+        write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
+    return summary
+
+
+def _run_populations(run_dir: Path, config: SweepConfig, space: Space, data: Data,
+                     num_classes: int, sampler: Sampler, progress: bool) -> list[dict[str, Any]]:
+    """Trains every population not yet complete in ``run_dir``'s store; returns every trial."""
     store = TrialStore(run_dir / STORE_FILE)
     writer = SummaryWriter(str(run_dir / "tensorboard"))
     try:
@@ -219,14 +231,10 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
             store.finish_population(results)
             for point, result in zip(points, results, strict=True):
                 _log_hparams(writer, point, result)
-        trials = store.trials()
+        return store.trials()
     finally:
         store.close()
         writer.close()
-    summary = summarize(trials)
-    summary["run_dir"] = str(run_dir)
-    write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
-    return summary
 
 
 def _log_hparams(writer: SummaryWriter, point: dict, result: dict) -> None:
