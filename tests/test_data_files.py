@@ -38,7 +38,7 @@ def test_csv_with_integer_and_string_labels(tmp_path):
          "NaN or Inf in 1 examples .first at index 0"),
         ({"x": np.array([[0.0, 1], [1, np.inf]]), "y": np.zeros(2, int)}, "first at index 1"),
         ({"x": np.zeros((2, 2)), "y": np.array([0.5, 1])}, "integer labels"),
-        ({"x": np.zeros((2, 2)), "y": np.array([-1, 1])}, "labels >= 0, found -1"),
+        ({"x": np.zeros((2, 2)), "y": np.array([-1, 1])}, "class indices in \\[0, 2\\*\\*31\\) in .y., found -1"),
         ({"x": np.zeros((2, 2)), "y": np.zeros((2, 1), int)}, r"'y' of shape \(n,\)"),
         ({"x": np.zeros(2), "y": np.zeros(2, int)}, "'x' of shape"),
         ({"x": np.zeros((0, 2)), "y": np.zeros(0, int)}, "at least one example"),

@@ -1,6 +1,7 @@
 """User data from ``.npz`` (arrays ``x`` and ``y``) and ``.csv`` (a named label column)."""
 
 import csv
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,8 @@ import numpy as np
 from jaxdiag.data.dataset import Dataset
 
 SUPPORTED_SUFFIXES = (".npz", ".csv")
+LABEL_LIMIT = 2**31  # labels are int32 class indices
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def load_file(path: str | Path, label_column: str = "label") -> Dataset:
@@ -81,7 +84,11 @@ def _read_csv(path: Path, label_column: str) -> tuple[np.ndarray, np.ndarray, tu
                 f"data file {str(path)!r}, line {line}: expected {len(header)} fields, "
                 f"found {len(row)}."
             )
-        labels.append(row[label_at].strip())
+        label = row[label_at].strip()
+        if not label:
+            raise ValueError(f"data file {str(path)!r}, line {line}, column {label_column!r}: "
+                             "expected a label, found an empty field.")
+        labels.append(label)
         for j, i in enumerate(features):
             try:
                 x[line - 2, j] = float(row[i])
@@ -91,7 +98,13 @@ def _read_csv(path: Path, label_column: str) -> tuple[np.ndarray, np.ndarray, tu
                     f"expected a number, found {row[i]!r}."
                 ) from None
     if all(s.lstrip("-").isdigit() for s in labels):
-        return x, np.array([int(s) for s in labels]), None
+        numbers = [int(s) for s in labels]
+        out = next((i for i, v in enumerate(numbers) if not 0 <= v < LABEL_LIMIT), None)
+        if out is not None:
+            raise ValueError(f"data file {str(path)!r}, line {out + 2}, column "
+                             f"{label_column!r}: expected a class index in [0, 2**31), found "
+                             f"{labels[out]}.")
+        return x, np.array(numbers, np.int64), None
     names = sorted(set(labels))
     index = {name: k for k, name in enumerate(names)}
     return x, np.array([index[s] for s in labels]), tuple(names)
@@ -101,8 +114,8 @@ def _validated(
     path: Path, x: np.ndarray, y: np.ndarray, class_names: tuple[str, ...] | None
 ) -> Dataset:
     where = f"data file {str(path)!r}"
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{where}: expected numeric 'x', found dtype {x.dtype}.")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise ValueError(f"{where}: expected real numeric 'x', found dtype {x.dtype}.")
     if x.ndim not in (2, 3, 4):
         raise ValueError(
             f"{where}: expected 'x' of shape (n, d), (n, h, w) or (n, h, w, c), found {x.shape}."
@@ -116,20 +129,56 @@ def _validated(
         )
     if x.shape[0] == 0:
         raise ValueError(f"{where}: expected at least one example, found 0.")
-    bad = ~np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1)
+    flat = x.reshape(x.shape[0], -1)
+    bad = ~np.isfinite(flat).all(axis=1)
     if bad.any():
         rows = np.flatnonzero(bad)
         raise ValueError(
             f"{where}: expected finite features, found NaN or Inf in {rows.size} examples "
             f"(first at index {rows[0]})."
         )
-    if not np.issubdtype(y.dtype, np.number) or not np.all(np.mod(y, 1) == 0):
+    if np.issubdtype(x.dtype, np.floating) and x.dtype.itemsize > 4:  # 64-bit integers fit
+        too_big = np.abs(flat) > FLOAT32_MAX  # checked before the cast to float32
+        if too_big.any():
+            row, column = np.argwhere(too_big)[0]
+            raise ValueError(f"{where}: expected features within float32's range (|x| <= "
+                             f"{FLOAT32_MAX:.3g}), found {flat[row, column]:.3g} in example "
+                             f"{row}; rescale them.")
+    if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating) \
+            or not np.all(np.mod(y, 1) == 0):
         raise ValueError(f"{where}: expected integer labels in 'y', found {y.dtype} {y[:5]}...")
-    if y.min() < 0:
-        raise ValueError(f"{where}: expected labels >= 0, found {int(y.min())}.")
+    if y.min() < 0 or y.max() >= LABEL_LIMIT:  # checked before the cast to int32
+        found = y.min() if y.min() < 0 else y.max()
+        raise ValueError(f"{where}: expected class indices in [0, 2**31) in 'y', found "
+                         f"{found:.0f}.")
     y = y.astype(np.int32)
     if class_names is None:
-        class_names = tuple(str(k) for k in range(int(y.max()) + 1))
+        class_names = _index_class_names(where, y)
     if x.ndim == 3:
         x = x[..., None]
     return Dataset(x.astype(np.float32), y, class_names, str(path))
+
+
+def _index_class_names(where: str, y: np.ndarray) -> tuple[str, ...]:
+    """Names "0" .. "C-1" for integer labels, C = max + 1; warns when some of those classes
+    have no example, and refuses labels that are ids rather than class indices.
+
+    Raises:
+      ValueError: more than 1,000 classes, at least ten times as many as distinct labels.
+    """
+    num_classes = int(y.max()) + 1
+    present = np.unique(y)
+    empty = num_classes - len(present)
+    if num_classes > max(1000, 10 * len(present)):
+        raise ValueError(f"{where}: expected labels that are class indices 0 .. C-1, found "
+                         f"{len(present)} distinct labels up to {num_classes - 1}, which would "
+                         f"make {num_classes} classes, {empty} of them empty; map them to 0 .. "
+                         f"{len(present) - 1} first (np.unique(y, return_inverse=True)).")
+    if empty:
+        missing = np.setdiff1d(np.arange(num_classes), present)
+        warnings.warn(f"{where}: labels take {len(present)} distinct values in [0, "
+                      f"{num_classes - 1}], so {empty} of the {num_classes} classes have no "
+                      f"example ({', '.join(map(str, missing[:8]))}"
+                      f"{' ...' if empty > 8 else ''}); the model still has {num_classes} "
+                      "outputs.", stacklevel=4)
+    return tuple(str(k) for k in range(num_classes))

@@ -18,13 +18,70 @@ def is_concrete(*arrays) -> bool:
     return not any(isinstance(a, jax.core.Tracer) for a in arrays)
 
 
-def as_array(name: str, value, ndim: Sequence[int] = (1,)):
-    """``value`` as an array (NumPy for non-numeric labels), with its rank checked."""
+def as_array(name: str, value, ndim: Sequence[int] = (1,), numeric: bool = False):
+    """``value`` as an array (NumPy for non-numeric labels), with its rank checked; with
+    ``numeric``, a real number dtype (bool included) is required too."""
+    if value is None:
+        raise ValueError(f"{name}: expected an array, found None")
     array = value if isinstance(value, jax.Array) else np.asarray(value)
     if array.ndim not in ndim:
         raise ValueError(f"{name}: expected an array of rank {' or '.join(map(str, ndim))}, "
                          f"found shape {array.shape}")
+    if numeric and not (np.issubdtype(array.dtype, np.integer) or array.dtype == bool
+                        or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"{name}: expected real numbers, found dtype {array.dtype}")
     return array
+
+
+def device_float(name: str, array):
+    """``array`` as a jnp float array of JAX's default float dtype (float32 unless x64 is
+    on), refusing a concrete value that the narrowing turns into Inf (1e300 in float32)."""
+    dtype = jnp.result_type(float)
+    if isinstance(array, jax.Array) or not is_concrete(array):
+        array = jnp.asarray(array)
+        return array if jnp.issubdtype(array.dtype, jnp.floating) else array.astype(dtype)
+    values = np.asarray(array)
+    with np.errstate(over="ignore"):
+        narrowed = values.astype(dtype if not np.issubdtype(values.dtype, np.floating)
+                                 or values.dtype.itemsize > np.dtype(dtype).itemsize
+                                 else values.dtype)
+    overflow = np.isinf(narrowed) & np.isfinite(values)
+    if overflow.any():
+        index = np.argwhere(overflow)[0].tolist()
+        raise ValueError(f"{name}: expected values that fit in {narrowed.dtype} (|x| <= "
+                         f"{float(np.finfo(narrowed.dtype).max):.3g}), found "
+                         f"{values[tuple(index)]:.3g} at index {index}; rescale them or turn "
+                         "on jax_enable_x64")
+    return jnp.asarray(narrowed)
+
+
+def order_preserving(name: str, array):
+    """Scores whose order and ties are kept exactly by the device dtype: a concrete array
+    that a cast to float32 would reorder or tie (float64 values 1e-9 apart, or past float32's
+    range) becomes its dense ranks 0, 1, ... (ranking metrics read only the order).
+
+    Returns:
+      (jnp scores, the sorted distinct input values that rank k stands for, or None when the
+      scores are the input's own values).
+    """
+    dtype = np.dtype(jnp.result_type(float))
+    if isinstance(array, jax.Array) or not is_concrete(array):
+        return device_float(name, array), None
+    values = np.asarray(array)
+    if values.dtype.itemsize <= dtype.itemsize and np.issubdtype(values.dtype, np.floating):
+        return jnp.asarray(values), None
+    ordered = np.sort(values.ravel())
+    with np.errstate(over="ignore"):
+        narrowed = ordered.astype(dtype)
+    kept = not np.isinf(narrowed[np.isfinite(ordered)]).any() and not (
+        (np.diff(ordered) > 0) & (np.diff(narrowed) <= 0)).any()
+    if kept:
+        return jnp.asarray(narrowed[np.searchsorted(ordered, values)]), None
+    distinct, ranks = np.unique(values, return_inverse=True)
+    if len(distinct) > 2**24:
+        raise ValueError(f"{name}: {len(distinct)} distinct {values.dtype} scores that "
+                         f"{dtype} cannot tell apart; turn on jax_enable_x64")
+    return jnp.asarray(ranks.reshape(values.shape).astype(dtype)), distinct
 
 
 def check_length(n: int, **arrays) -> None:
@@ -47,7 +104,7 @@ def sample_weights(sample_weight, n: int):
     """Checked float weights of shape (n,), or None."""
     if sample_weight is None:
         return None
-    weight = as_array("sample_weight", sample_weight)
+    weight = as_array("sample_weight", sample_weight, numeric=True)
     check_length(n, sample_weight=weight)
     check_finite("sample_weight", weight)
     if is_concrete(weight):
@@ -56,16 +113,17 @@ def sample_weights(sample_weight, n: int):
                              f"{np.asarray(weight).min()}")
         if n and not np.asarray(weight).any():
             raise ValueError("sample_weight: expected at least one positive weight, found all 0")
-    return jnp.asarray(weight, jnp.result_type(float))
+    return device_float("sample_weight", weight)
 
 
 def scored_inputs(y_true, y_score, sample_weight, score_name: str = "y_score"):
     """Checked ``(y_true, scores as a jnp array (n,) or (n, C), weights or None)``."""
-    y_score = as_array(score_name, y_score, ndim=(1, 2))
+    y_score = as_array(score_name, y_score, ndim=(1, 2), numeric=True)
     y_true = as_array("y_true", y_true)
     check_length(y_true.shape[0], **{score_name: y_score})
     check_finite(score_name, y_score)
-    return y_true, jnp.asarray(y_score), sample_weights(sample_weight, y_true.shape[0])
+    return (y_true, device_float(score_name, y_score),
+            sample_weights(sample_weight, y_true.shape[0]))
 
 
 def zero_division_value(zero_division) -> float:
@@ -95,9 +153,17 @@ def _numeric(array) -> bool:
         np.asarray(array).dtype == bool
 
 
+def _on_device(*arrays) -> bool:
+    """Whether labels can be compared on the device as they are: tracers and JAX arrays
+    (already narrowed by the user); NumPy labels are compared on the host, so that 2**32
+    and 0 stay distinct although int32 would wrap them together."""
+    return all(isinstance(a, jax.Array | jax.core.Tracer) for a in arrays)
+
+
 def equal(a, b) -> jax.Array:
-    """Elementwise ``a == b`` as a jnp bool array; string labels are compared on the host."""
-    if _numeric(a) and _numeric(b):
+    """Elementwise ``a == b`` as a jnp bool array; concrete host labels (NumPy, lists,
+    strings, 64-bit integers) are compared on the host at their own width."""
+    if _on_device(a, b):
         return jnp.asarray(a) == jnp.asarray(b)
     return jnp.asarray(np.asarray(a) == np.asarray(b))
 
@@ -108,7 +174,7 @@ def encode(y, labels: np.ndarray):
     Works on concrete arrays (NumPy, also for string labels) and on tracers (jnp).
     """
     labels = np.asarray(labels)
-    xp = jnp if _numeric(y) and _numeric(labels) else np
+    xp = jnp if _on_device(y) and _numeric(labels) else np
     if xp is np:
         y = np.asarray(y)
     order = np.argsort(labels, kind="stable")

@@ -38,8 +38,10 @@ from ._inputs import (
     binary_target,
     check_finite,
     check_length,
+    device_float,
     encode,
     is_concrete,
+    order_preserving,
     present_labels,
     sample_weights,
 )
@@ -47,13 +49,20 @@ from ._inputs import (
 AVERAGES = (None, "micro", "macro", "weighted", "samples")
 
 
-def _scores(y_score, ndim=(1,)):
-    y_score = as_array("y_score", y_score, ndim=ndim)
+def _scores(y_score, ndim=(1,), num_thresholds=None):
+    """Checked scores on the device, and what their values stand for: the exact curves and
+    areas read only the order of the scores, so concrete scores that the device dtype would
+    reorder or tie are replaced by their ranks (``order_preserving``); binned curves read the
+    values themselves.
+
+    Returns:
+      (jnp scores, the input values that rank k stands for, or None).
+    """
+    y_score = as_array("y_score", y_score, ndim=ndim, numeric=True)
     check_finite("y_score", y_score)
-    y_score = jnp.asarray(y_score)
-    if not jnp.issubdtype(y_score.dtype, jnp.floating):
-        y_score = y_score.astype(jnp.result_type(float))
-    return y_score
+    if num_thresholds is not None:
+        return device_float("y_score", y_score), None
+    return order_preserving("y_score", y_score)
 
 
 def _check_thresholds(num_thresholds, y_score) -> None:
@@ -163,7 +172,7 @@ def average_precision_score(y_true, y_score, *, average: str | None = "macro", p
     Returns:
       0-d float array (shape (C,) for ``average=None``); 0.0 when there are no positives.
     """
-    y_score = _scores(y_score, ndim=(1, 2))
+    y_score, _ = _scores(y_score, (1, 2), num_thresholds)
     if y_score.ndim == 1:
         y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, pos_label,
                                                  num_thresholds)
@@ -205,7 +214,8 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
     Returns:
       0-d float array (shape (C,) for ``average=None``).
     """
-    y_score = _scores(y_score, ndim=(1, 2))
+    rows = as_array("y_score", y_score, ndim=(1, 2), numeric=True)
+    y_score, _ = _scores(rows, (1, 2), num_thresholds)
     if y_score.ndim == 1:
         y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, None,
                                                  num_thresholds)
@@ -223,7 +233,7 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
         if average not in ("macro", "weighted", "micro", None):
             raise ValueError(f"average: one-vs-rest needs 'macro', 'weighted', 'micro' or "
                              f"None, found {average!r}")
-        if is_concrete(y_score) and not np.allclose(np.asarray(y_score).sum(axis=1), 1):
+        if is_concrete(rows) and not np.allclose(np.asarray(rows).sum(axis=1), 1):
             raise ValueError("y_score: multiclass ROC AUC needs probabilities whose rows sum "
                              "to 1")
     y_true, weight = _multi_inputs(y_true_array, y_score, sample_weight, labels, num_thresholds)
@@ -242,7 +252,8 @@ def _padded_points(y_true, y_score, weight, num_thresholds):
 
 def _curve_points(y_true, y_score, sample_weight, pos_label, num_thresholds, drop):
     """(thresholds, tps, fps): compacted to distinct thresholds when concrete, else padded."""
-    y_true, y_score, weight = _binary_inputs(y_true, _scores(y_score), sample_weight, pos_label,
+    y_score, values = _scores(y_score, num_thresholds=num_thresholds)
+    y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, pos_label,
                                              num_thresholds)
     if num_thresholds is None and weight is not None and is_concrete(weight):
         keep = np.asarray(weight) != 0  # scikit-learn drops zero-weight examples first
@@ -256,6 +267,8 @@ def _curve_points(y_true, y_score, sample_weight, pos_label, num_thresholds, dro
     if drop is not None and len(fps) > 2:
         keep = drop(tps, fps)
         thresholds, tps, fps = thresholds[keep], tps[keep], fps[keep]
+    if values is not None:  # ranks back to the input's own scores, in its own dtype
+        return values[thresholds.astype(np.int64)], jnp.asarray(tps), jnp.asarray(fps)
     return jnp.asarray(thresholds), jnp.asarray(tps), jnp.asarray(fps)
 
 
@@ -282,7 +295,9 @@ def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=Non
 
     Returns:
       ``(precision, recall, thresholds)``, thresholds increasing, precision and recall one point
-      longer (ending at precision 1, recall 0). Under jit, one point per example.
+      longer (ending at precision 1, recall 0). Under jit, one point per example. Thresholds
+      are the input's own scores: a NumPy array of its dtype when concrete scores are ones
+      that JAX's float32 would reorder or tie (float64 values 1e-9 apart, or past 3.4e38).
     """
     thresholds, tps, fps = _curve_points(y_true, y_score, sample_weight, pos_label,
                                          num_thresholds, _pr_keep if drop_intermediate else None)
@@ -291,7 +306,7 @@ def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=Non
     recall = jnp.where(tps[-1] == 0, 1.0, tps / jnp.where(tps[-1] == 0, 1, tps[-1]))
     one = jnp.ones((1,), precision.dtype)
     return (jnp.concatenate([precision[::-1], one]), jnp.concatenate([recall[::-1], 0 * one]),
-            thresholds[::-1])
+            thresholds[::-1])  # NumPy (the input's dtype) when float32 cannot hold them
 
 
 def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None,
@@ -308,7 +323,8 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None,
                                          num_thresholds, _roc_keep if drop_intermediate else None)
     zero = jnp.zeros((1,), tps.dtype)
     tps, fps = jnp.concatenate([zero, tps]), jnp.concatenate([zero, fps])
-    thresholds = jnp.concatenate([jnp.full((1,), jnp.inf, thresholds.dtype), thresholds])
+    xp = np if isinstance(thresholds, np.ndarray) else jnp  # see precision_recall_curve
+    thresholds = xp.concatenate([xp.full((1,), np.inf, thresholds.dtype), thresholds])
     fpr = fps / jnp.where(fps[-1] > 0, fps[-1], jnp.nan)
     tpr = tps / jnp.where(tps[-1] > 0, tps[-1], jnp.nan)
     return fpr, tpr, thresholds

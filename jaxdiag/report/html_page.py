@@ -7,9 +7,39 @@ notebook with no server, no network and no files beside it.
 import base64
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
+
+
+class Html(str):
+    """Markup that is safe to put in the page as it is: made only by ``markup``, ``escape``,
+    ``table_html`` and ``image_html``. Every other string reaching the page builder is text
+    and is escaped there, so no section can forget to escape a class name, a tag, a file
+    name or a config value."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> Html:
+    """``value`` as page text: ``Html`` unchanged, anything else ``str()``-ed and escaped."""
+    return value if isinstance(value, Html) else Html(html.escape(str(value)))
+
+
+def markup(template: str, *args: object, **kwargs: object) -> Html:
+    """``template.format(...)`` with every argument escaped (``Html`` arguments stay as they
+    are). ``template`` is the section's own markup, never data; format specs apply first, so
+    ``markup("<b>{:.2%}</b>", 0.5)`` works."""
+    def safe(value: object) -> object:
+        return value if isinstance(value, Html | int | float) else escape(value)
+
+    return Html(template.format(*map(safe, args), **{k: safe(v) for k, v in kwargs.items()}))
+
+
+def join(parts: Iterable[object], separator: str = "") -> Html:
+    """``separator.join`` of the escaped ``parts``."""
+    return Html(escape(separator).join(escape(p) for p in parts))
+
 
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?%?")
 STATUSES = ("shown", "not reached", "switched off", "not applicable")
@@ -37,53 +67,53 @@ class Section(NamedTuple):
       id: its anchor and key in ``report.json`` (lowercase, underscores).
       title: its heading.
       status: one of STATUSES; a section that is not "shown" says why in ``body``.
-      body: its HTML, above its figures.
+      body: its HTML (``Html``; a plain string is shown as text), above its figures.
       figures: PNG files drawn below the body, in order.
     """
 
     id: str
     title: str
     status: str
-    body: str
+    body: Html
     figures: tuple[Path, ...] = ()
 
 
-def table_html(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+def table_html(header: Sequence[str], rows: Sequence[Sequence[object]]) -> Html:
     """An HTML table; every cell is escaped (pass numbers already formatted)."""
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(_cell(str(c)) for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
+    return Html(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
-def _cell(text: str) -> str:
+def _cell(value: object) -> str:
     """A table cell; numbers (1, -0.5, 2.5e-08, 12.26%) are right-aligned."""
-    number = _NUMBER.fullmatch(text)
-    return f'<td{" class=number" if number else ""}>{html.escape(text)}</td>'
+    number = _NUMBER.fullmatch(str(value))
+    return f'<td{" class=number" if number else ""}>{escape(value)}</td>'
 
 
-def image_html(path: Path, alt: str) -> str:
+def image_html(path: Path, alt: str) -> Html:
     """An ``<img>`` with the PNG at ``path`` embedded as a base64 data URI."""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+    return Html(f'<img alt="{escape(alt)}" src="data:image/png;base64,{data}">')
 
 
 def page_html(title: str, subtitle: str, sections: Sequence[Section]) -> str:
     """The whole page: a title, a table of contents and every section in order."""
     contents = "".join(
-        f'<li><a href="#{s.id}">{html.escape(s.title)}</a>'
-        + ("" if s.status == "shown" else f" ({html.escape(s.status)})") + "</li>"
+        f'<li><a href="#{escape(s.id)}">{escape(s.title)}</a>'
+        + ("" if s.status == "shown" else f" ({escape(s.status)})") + "</li>"
         for s in sections)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>", f'<p class="subtitle">{html.escape(subtitle)}</p>',
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1>", f'<p class="subtitle">{escape(subtitle)}</p>',
         f"<nav><ol>{contents}</ol></nav>",
     ]
     for s in sections:
-        badge = "" if s.status == "shown" else f'<span class="status">{s.status}</span>'
-        parts.append(f'<section id="{s.id}" data-status="{s.status}">'
-                     f"<h2>{html.escape(s.title)}{badge}</h2>{s.body}")
+        badge = "" if s.status == "shown" else f'<span class="status">{escape(s.status)}</span>'
+        parts.append(f'<section id="{escape(s.id)}" data-status="{escape(s.status)}">'
+                     f"<h2>{escape(s.title)}{badge}</h2>{escape(s.body)}")
         parts += [image_html(f, f"{s.title}: {f.stem.replace('_', ' ')}") for f in s.figures]
         parts.append("</section>")
     parts.append("</body></html>")

@@ -5,7 +5,6 @@ the search's trial store). A section whose data the run has not reached yet (a k
 that its config switched off says so, and what to do, instead of drawing anything.
 """
 
-import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -15,7 +14,7 @@ from matplotlib.figure import Figure
 
 from jaxdiag.report.error_plots import draw_bias_variance, draw_confusion, draw_learning_curve
 from jaxdiag.report.figure_file import save_figure
-from jaxdiag.report.html_page import Section, table_html
+from jaxdiag.report.html_page import Html, Section, join, markup, table_html
 from jaxdiag.report.score_plots import draw_pr_roc, draw_reliability, draw_risk_coverage
 from jaxdiag.report.search_plots import draw_hyperparameter_scatter
 from jaxdiag.report.training_plots import draw_layer_histograms, draw_loss_curves
@@ -58,16 +57,16 @@ def _save(run: RunData, name: str, figure: Figure) -> Path:
 def _not_reached(run: RunData, section_id: str, title: str) -> Built:
     training = run.report.get("training", {})
     run_dir = run.report["run_dir"]
-    body = (f'<p class="note">Not reached: the run stopped at step '
-            f'{training.get("steps_done", 0)} of {run.report["config"]["train"]["steps"]} '
-            f"before this was computed. <code>jaxdiag run --config {html.escape(run_dir)}"
-            f"/config.toml</code> resumes it and renders the whole report.</p>")
+    body = markup('<p class="note">Not reached: the run stopped at step {} of {} before this '
+                  "was computed. <code>jaxdiag run --config {}/config.toml</code> resumes it "
+                  "and renders the whole report.</p>", training.get("steps_done", 0),
+                  run.report["config"]["train"]["steps"], run_dir)
     return Section(section_id, title, "not reached", body), {}
 
 
 def _switched_off(section_id: str, title: str, key: str) -> Built:
-    body = (f'<p class="note">Switched off in this run\'s config: set <code>{key}</code> '
-            f"(for example <code>jaxdiag run --set {key}=...</code>) to get it.</p>")
+    body = markup('<p class="note">Switched off in this run\'s config: set <code>{0}</code> '
+                  "(for example <code>jaxdiag run --set {0}=...</code>) to get it.</p>", key)
     return Section(section_id, title, "switched off", body), {}
 
 
@@ -80,10 +79,11 @@ def _splits(run: RunData) -> Built:
              *([f"{s['loss']:.4f}", _pct(s["error"]), _pct(s["accuracy"])] if scored else [])]
             for name, s in splits.items()]
     data = run.report["data"]
-    body = (f"<p>{data['num_classes']} classes, inputs of shape {tuple(data['input_shape'])}. "
-            "train and train-dev come from the source domain; dev and test from the target "
-            "domain the model will meet. train-dev separates variance (train → train-dev) from "
-            "data mismatch (train-dev → dev).</p>" + table_html(header, rows))
+    body = markup("<p>{} classes, inputs of shape {}. train and train-dev come from the source "
+                  "domain; dev and test from the target domain the model will meet. train-dev "
+                  "separates variance (train → train-dev) from data mismatch (train-dev → "
+                  "dev).</p>{}", data["num_classes"], tuple(data["input_shape"]),
+                  table_html(header, rows))
     return Section("splits", title, "shown", body), {
         name: {"size": s["size"], "domain": s["domain"]} for name, s in splits.items()}
 
@@ -103,10 +103,10 @@ def _sanity(run: RunData) -> Built:
                  f"{check['dtype']}, worst relative error {check['worst_relative_error']:.1e} "
                  f"at {check['worst_leaf']}"
                  + (f"; failed leaves: {', '.join(check['failed'])}" if check["failed"] else "")])
-    body = ("<p>Before training: are the labels and inputs sane, does the initial loss match "
-            "ln(C), can the model drive the loss of one batch to zero, and do the analytic "
-            "gradients match finite differences?</p>" + table_html(["check", "result", "what"],
-                                                                   rows))
+    body = markup("<p>Before training: are the labels and inputs sane, does the initial loss "
+                  "match ln(C), can the model drive the loss of one batch to zero, and do the "
+                  "analytic gradients match finite differences?</p>{}",
+                  table_html(["check", "result", "what"], rows))
     passed = all(c["ok"] for c in sanity["checks"]) and overfit["passed"] and check["ok"]
     return Section("sanity", "Sanity checks", "shown", body), {"all_passed": passed}
 
@@ -118,15 +118,17 @@ def _loss_curves(run: RunData) -> Built:
         return _not_reached(run, "loss_curves", title)
     findings = run.report["loss_curve"]
     path = _save(run, "loss_curves", draw_loss_curves(history, findings))
-    items = "".join(f"<li><b>{html.escape(f['kind'].replace('_', ' '))}</b> at step "
-                    f"{f['step']}: {html.escape(f['evidence'])}; likely "
-                    f"{html.escape('; '.join(f['causes'][:2]))}</li>" for f in findings)
+    items = join(markup("<li><b>{}</b> at step {}: {}; likely {}</li>",
+                        f["kind"].replace("_", " "), f["step"], f["evidence"],
+                        "; ".join(f["causes"][:2])) for f in findings)
     diverged = history["diverged_at"]
-    body = ((f'<p class="bad">Training diverged (NaN/Inf loss) at step {diverged}.</p>'
-             if diverged is not None else "")
-            + (f"<p>Pathologies found in the training loss (dashed red lines):</p><ul>{items}</ul>"
-               if findings else '<p class="ok">No pathology found in the training loss '
-               "(no explosion, plateau, oscillation or overfitting signature).</p>"))
+    body = join([
+        markup('<p class="bad">Training diverged (NaN/Inf loss) at step {}.</p>', diverged)
+        if diverged is not None else "",
+        markup("<p>Pathologies found in the training loss (dashed red lines):</p><ul>{}</ul>",
+               items) if findings else
+        Html('<p class="ok">No pathology found in the training loss (no explosion, plateau, '
+             "oscillation or overfitting signature).</p>")])
     return Section("loss_curves", title, "shown", body, (path,)), {
         "pathologies": [f["kind"] for f in findings], "diverged_at": diverged}
 
@@ -138,11 +140,12 @@ def _bias_variance(run: RunData) -> Built:
         return _not_reached(run, "bias_variance", title)
     path = _save(run, "bias_variance", draw_bias_variance(decomposition))
     dominant = decomposition["dominant"]
-    actions = "".join(f"<li>{html.escape(a)}</li>" for a in decomposition["actions"])
-    body = (f"<p>Human-level error {_pct(decomposition['errors']['human'])} stands in for the "
-            "Bayes error. "
-            + (f"The largest gap is <b>{dominant.replace('_', ' ')}</b>; its remedies:</p>"
-               f"<ul>{actions}</ul>" if dominant else "No gap is above tolerance.</p>"))
+    actions = join(markup("<li>{}</li>", a) for a in decomposition["actions"])
+    body = markup("<p>Human-level error {} stands in for the Bayes error. {}",
+                  _pct(decomposition["errors"]["human"]),
+                  markup("The largest gap is <b>{}</b>; its remedies:</p><ul>{}</ul>",
+                         dominant.replace("_", " "), actions) if dominant
+                  else Html("No gap is above tolerance.</p>"))
     return Section("bias_variance", title, "shown", body, (path,)), {"dominant": dominant}
 
 
@@ -152,7 +155,7 @@ def _scored(run: RunData, section_id: str, title: str,
         return _not_reached(run, section_id, title)
     figure, summary = draw(*run.predictions[SCORED_SPLIT])
     path = _save(run, section_id, figure)
-    return Section(section_id, title, "shown", f"<p>{text}</p>", (path,)), summary
+    return Section(section_id, title, "shown", markup("<p>{}</p>", text), (path,)), summary
 
 
 def _pr_roc(run: RunData) -> Built:
@@ -186,8 +189,8 @@ def _confusion(run: RunData) -> Built:
                                                   run.report["data"]["class_names"],
                                                   SCORED_SPLIT))
     return Section("confusion", title, "shown",
-                   "<p>Rows are true classes, columns predictions; off-diagonal counts are "
-                   "in red.</p>", (path,)), {}
+                   Html("<p>Rows are true classes, columns predictions; off-diagonal counts "
+                        "are in red.</p>"), (path,)), {}
 
 
 def _error_analysis(run: RunData) -> Built:
@@ -208,28 +211,29 @@ def _error_analysis(run: RunData) -> Built:
         ["category", "errors", "share of errors", "ceiling"],
         [[c["category"], c["errors"], _pct(c["share_of_errors"]), _pct(c["ceiling"])]
          for c in [*analysis["tags"], *analysis["categories"][:5]]])
-    body = (f"<p>The {len(worst)} dev mistakes made with the highest confidence"
-            + ("" if figures else " (inputs are not images, so they are listed, not drawn): "
-               + ", ".join(f"#{w['index']} {names[w['true']]}→{names[w['predicted']]}"
-                           for w in worst))
-            + ". Look at them first: they show label noise, a missing feature or a shift.</p>"
-            f"<h3>Costliest confusions</h3>{confusions}"
-            f"<h3>Ceilings: the most the dev error can fall by fixing one kind of error</h3>"
-            f"{categories}" + _label_errors_html(run.report.get("label_errors")))
+    listed = "" if figures else markup(
+        " (inputs are not images, so they are listed, not drawn): {}",
+        ", ".join(f"#{w['index']} {names[w['true']]}→{names[w['predicted']]}" for w in worst))
+    body = markup("<p>The {} dev mistakes made with the highest confidence{}. Look at them "
+                  "first: they show label noise, a missing feature or a shift.</p>"
+                  "<h3>Costliest confusions</h3>{}<h3>Ceilings: the most the dev error can "
+                  "fall by fixing one kind of error</h3>{}{}", len(worst), listed, confusions,
+                  categories, _label_errors_html(run.report.get("label_errors")))
     return Section("error_analysis", title, "shown", body, figures), {
         "worst_mistakes": len(worst)}
 
 
-def _label_errors_html(label_errors: dict | None) -> str:
+def _label_errors_html(label_errors: dict | None) -> Html:
     if label_errors is None:
-        return ("<p>Label-error search switched off (<code>diagnose.label_errors</code>).</p>")
+        return Html("<p>Label-error search switched off (<code>diagnose.label_errors</code>)."
+                    "</p>")
     suspects = label_errors["suspects"]
-    return ("<h3>Suspected label errors in train (confident learning)</h3>"
-            f"<p>{label_errors['count']} training labels ({label_errors['share']:.1%}) look "
-            "wrong to cross-validated models.</p>"
-            + table_html(["train index", "given", "suggested", "self-confidence"],
-                         [[s["index"], s["given"], s["suggested"], f"{s['self_confidence']:.2g}"]
-                          for s in suspects[:10]]))
+    return markup("<h3>Suspected label errors in train (confident learning)</h3><p>{} training "
+                  "labels ({:.1%}) look wrong to cross-validated models.</p>{}",
+                  label_errors["count"], label_errors["share"], table_html(
+                      ["train index", "given", "suggested", "self-confidence"],
+                      [[s["index"], s["given"], s["suggested"], f"{s['self_confidence']:.2g}"]
+                       for s in suspects[:10]]))
 
 
 def _histograms(run: RunData) -> Built:
@@ -240,23 +244,24 @@ def _histograms(run: RunData) -> Built:
                     for kind in ("activations", "gradients") if snapshots[0][kind])
     monitor = run.report.get("monitor")
     alerts = monitor["alerts"] if monitor else []
-    body = ("<p>Each layer's activations (after its activation function) and each "
-            "parameter's gradient on the first training batch, at "
-            + " and at ".join(f"step {s['step']}" for s in snapshots)
-            + ". Watch for a spike at zero after a ReLU (dead units), mass piled at ±1 after a "
-            "tanh (saturation) and gradients orders of magnitude apart between layers."
-            + ("" if snapshots[0]["activations"] else " This model is a plain function, so its "
-               "layers are not visible: only its gradients are drawn.") + "</p>")
+    intro = markup("<p>Each layer's activations (after its activation function) and each "
+                   "parameter's gradient on the first training batch, at {}. Watch for a spike "
+                   "at zero after a ReLU (dead units), mass piled at ±1 after a tanh "
+                   "(saturation) and gradients orders of magnitude apart between layers.{}</p>",
+                   " and at ".join(f"step {s['step']}" for s in snapshots),
+                   "" if snapshots[0]["activations"] else " This model is a plain function, so "
+                   "its layers are not visible: only its gradients are drawn.")
     if monitor is None:
-        body += "<p>Monitor alerts: not reached (the run stopped before the end).</p>"
+        alerts_html = Html("<p>Monitor alerts: not reached (the run stopped before the end).</p>")
     elif alerts:
-        body += "<h3>Monitor alerts during training</h3>" + table_html(
+        alerts_html = markup("<h3>Monitor alerts during training</h3>{}", table_html(
             ["alert", "where", "value", "steps", "likely cause"],
             [[a["kind"], a["where"], f"{a['value']:.3g}", f"{a['first_step']}-{a['last_step']}",
-              a["cause"]] for a in alerts])
+              a["cause"]] for a in alerts]))
     else:
-        body += (f'<p class="ok">The monitor (every {monitor["every"]} steps) raised no '
-                 "alert.</p>")
+        alerts_html = markup('<p class="ok">The monitor (every {} steps) raised no alert.</p>',
+                             monitor["every"])
+    body = join([intro, alerts_html])
     return Section("histograms", title, "shown", body, figures), {
         "steps": [s["step"] for s in snapshots], "alerts": len(alerts)}
 
@@ -271,7 +276,7 @@ def _learning_curve(run: RunData) -> Built:
     path = _save(run, "learning_curve",
                  draw_learning_curve(curve, run.report["config"]["human_error"]))
     return Section("learning_curve", title, "shown",
-                   f"<p>{html.escape(curve['message'])}</p>", (path,)), {
+                   markup("<p>{}</p>", curve["message"]), (path,)), {
         "more_data_helps": curve["more_data_helps"], "at_double": curve["at_double"]}
 
 
@@ -293,9 +298,9 @@ def _search(run: RunData) -> Built:
     if run.trials:
         figures = (_save(run, "search", draw_hyperparameter_scatter(run.trials,
                                                                     search["space"])),)
-    body = (f"<p>A random search: {search['trials']} MLPs shaped like the baseline, trained "
-            f"{search['steps']} steps each as one vmap population. Leaderboard (complete "
-            f"trials by dev error):</p>{leaderboard}")
+    body = markup("<p>A random search: {} MLPs shaped like the baseline, trained {} steps each "
+                  "as one vmap population. Leaderboard (complete trials by dev error):</p>{}",
+                  search["trials"], search["steps"], leaderboard)
     best = search["best"]
     return Section("search", title, "shown", body, figures), {
         "trials": search["trials"], "best_dev_error": None if best is None else best["dev_error"]}
@@ -306,11 +311,11 @@ def _next_steps(run: RunData) -> Built:
     steps = run.report.get("next_steps")
     if steps is None:
         return _not_reached(run, "next_steps", title)
-    items = "".join(f"<li><b>[{html.escape(s['stage'])}]</b> {html.escape(s['action'])} "
-                    f"<i>({html.escape(s['why'])})</i></li>" for s in steps)
+    items = join(markup("<li><b>[{}]</b> {} <i>({})</i></li>", s["stage"], s["action"],
+                        s["why"]) for s in steps)
     return Section("next_steps", title, "shown",
-                   f"<p>Most urgent first (Full Stack Deep Learning's decision tree):</p>"
-                   f"<ol>{items}</ol>"), {"count": len(steps)}
+                   markup("<p>Most urgent first (Full Stack Deep Learning's decision tree):</p>"
+                          "<ol>{}</ol>", items)), {"count": len(steps)}
 
 
 SECTIONS: tuple[Callable[[RunData], Built], ...] = (
