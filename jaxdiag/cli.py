@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def error_line(e: BaseException, runs_dir: str | None = None) -> str:
     """One line that says what failed: a full disk names the file (or ``runs_dir``) and how
     to go on."""
     text = str(e)
-    if (isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)) or \
+    if (isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)) or \
             "No space left on device" in text or "os_error_code='28'" in text:
         where = (getattr(e, "filename", None) or next(iter(_WRITING.findall(text)), None)
                  or (runs_dir and f"under {runs_dir}"))
@@ -126,6 +127,8 @@ def console() -> None:
         if not failed and line not in pending:
             pending[line] = None
 
+    warnings.showwarning = lambda message, *_: print(f"jaxdiag: warning: {message}",
+                                                     file=sys.stderr)
     threading.excepthook = lambda a: one_line("a background writer", a.exc_value)
     sys.unraisablehook = lambda u: one_line("while shutting down", u.exc_value)
     code = main()
@@ -141,7 +144,8 @@ def _run(args: argparse.Namespace) -> int:
     from jaxdiag.main_job import run_main_job
     from jaxdiag.report import REPORT_FILE, render_report
 
-    overrides = [*args.overrides, *([f"name={json.dumps(args.name)}"] if args.name else [])]
+    overrides = [*args.overrides,
+                 *([f"name={json.dumps(args.name)}"] if args.name is not None else [])]
     config = load_config(args.config, overrides)
     report = run_main_job(config, args.runs_dir, fresh=args.fresh,
                           progress=not args.no_progress)

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -233,3 +234,20 @@ def test_gap_labels_follow_the_decomposition():
     from jaxdiag.diagnose import GAPS
 
     assert tuple(GAP_LABELS) == GAPS
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("train.seed=99999999999999999999", "config key 'train.seed': expected an integer seed"),
+    ("optimizer.learning_rate=inf", "'optimizer.learning_rate': expected a finite number"),
+    ("model.hidden=[1000000000]", r"config key 'model.hidden': expected a model whose training "
+                                  r"fits in memory, found 279 GiB of parameters"),
+    ("data.source=absent.csv", "data file 'absent.csv': no such file"),
+])
+def test_values_that_cannot_run_are_one_line_and_write_nothing(tmp_path, capsys, override,
+                                                                message):
+    """Issue 24: before, an OverflowError, inf accepted, and 3 minutes to an out-of-memory."""
+    runs = tmp_path / "runs"
+    assert main(["run", "--runs-dir", str(runs), "--set", override, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and err.count("\n") == 1, err
+    assert not runs.exists()

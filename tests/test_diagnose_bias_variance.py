@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from jaxdiag.diagnose import ACTIONS, bias_variance
@@ -36,9 +37,16 @@ def test_overfitting_to_dev_and_nothing_to_fix():
     ("kwargs", "name"),
     [({"human_error": -0.1}, "human_error"), ({"train_error": 8.0}, "train_error"),
      ({"dev_error": float("nan")}, "dev_error"), ({"train_dev_error": 1.5}, "train_dev_error"),
-     ({"test_error": "0.1"}, "test_error")],
+     ({"test_error": "0.1"}, "test_error"), ({"human_error": None}, "human_error"),
+     ({"dev_error": None}, "dev_error"), ({"train_error": True}, "train_error")],
 )
 def test_errors_must_be_fractions(kwargs, name):
     args = {"human_error": 0.01, "train_error": 0.02, "dev_error": 0.03, **kwargs}
     with pytest.raises(ValueError, match=f"{name}: expected an error fraction in"):
         bias_variance(**args)
+
+
+def test_numpy_scalars_are_fractions_too():
+    result = bias_variance(np.float32(0.01), np.float64(0.08), np.float32(0.10))
+    assert result.dominant == "avoidable_bias"
+    assert result.gaps["avoidable_bias"] == pytest.approx(0.07)

@@ -133,6 +133,9 @@ def test_bad_arguments_name_the_argument():
         gradcheck(loss, params, x, y, num_directions=-1)
     with pytest.raises(ValueError, match="eps"):
         gradcheck(loss, params, x, y, eps=0.0)
+    with pytest.raises(ValueError, match=r"args: expected arguments that fn\(params, \*args\) "
+                       r"accepts, found arrays of shapes \[\(3, 5\)\] .* dot_general"):
+        gradcheck(lambda p, x: (x @ p["w"]).sum(), {"w": jnp.ones((4, 2))}, jnp.ones((3, 5)))
     with pytest.raises(ValueError, match="fn: expected a scalar"):
         gradcheck(lambda p, x: x @ p["w"], {"w": jnp.ones((5, 2))}, jnp.ones((3, 5)))
     with pytest.raises(ValueError, match="params"):

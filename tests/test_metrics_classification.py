@@ -120,3 +120,22 @@ def test_errors_name_the_argument():
         jm.f1_score([0, 1], [0, 1], sample_weight=[0.0, 0.0])
     with pytest.raises(ValueError, match="pos_label: expected one of"):
         jm.f1_score([0, 1], [1, 1], pos_label=2)
+
+
+def _macro_f1(module):
+    return lambda t, p: module.f1_score(t, p, average="macro")
+
+
+@pytest.mark.parametrize(
+    ("name", "y_true", "y_pred"),
+    [("accuracy_score", np.array([2**32, 1]), np.array([0, 1])),
+     ("macro_f1", [0, 2**40, 2**40, 5], [0, 2**40, 2**40, 5]),
+     ("macro_f1", [0, 2**40, 2**33, 5], [0, 2**33, 2**40, 5]),
+     ("confusion_matrix", np.array([2**32, 0, 0]), np.array([0, 0, 2**32]))],
+)
+def test_64_bit_labels_are_not_wrapped_by_the_int32_device(name, y_true, y_pred):
+    """Issue 24: NumPy labels 2**32 and 0 used to compare equal after the cast to int32."""
+    ours, theirs = ((_macro_f1(jm), _macro_f1(sk)) if name == "macro_f1"
+                    else (getattr(jm, name), getattr(sk, name)))
+    np.testing.assert_allclose(np.asarray(ours(y_true, y_pred)), theirs(y_true, y_pred),
+                               atol=1e-6)

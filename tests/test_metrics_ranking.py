@@ -206,3 +206,33 @@ def test_binned_area_is_the_exact_area_of_quantized_scores(num_thresholds):
     binned = float(jm.roc_auc_score(y_true, y_score, sample_weight=weight,
                                     num_thresholds=num_thresholds))
     assert abs(binned - exact) <= bound + 1e-6
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_score"),
+    [([0, 1, 1, 0, 1], [1e300, 2e300, 3e300, 4e300, 5e300]),  # inf in float32
+     ([0, 1], [0.1, 0.1 + 1e-9]),  # distinct in float64, tied in float32
+     ([1, 0, 1, 0], [0.1 + 1e-9, 0.1, 2**40 + 1, 2**40]),
+     ([0, 1, 0, 1], np.array([2**53, 2**53 + 2, 1, 2], np.int64))],
+)
+def test_float64_scores_keep_their_order_in_float32_mode(y_true, y_score):
+    """Issue 24: scores that the cast to float32 ties or sends to inf are ranked as they are."""
+    np.testing.assert_allclose(jm.roc_auc_score(y_true, y_score),
+                               sk.roc_auc_score(y_true, y_score), atol=1e-6)
+    np.testing.assert_allclose(jm.average_precision_score(y_true, y_score),
+                               sk.average_precision_score(y_true, y_score), atol=1e-6)
+    for ours, theirs in zip(jm.roc_curve(y_true, y_score), sk.roc_curve(y_true, y_score),
+                            strict=True):
+        np.testing.assert_allclose(np.asarray(ours, np.float64), theirs, rtol=1e-6)
+    thresholds = jm.precision_recall_curve(y_true, y_score)[2]
+    np.testing.assert_array_equal(thresholds, sk.precision_recall_curve(y_true, y_score)[2])
+
+
+def test_scores_that_are_not_numbers_or_do_not_fit_are_refused():
+    with pytest.raises(ValueError, match="y_score: expected real numbers, found dtype object"):
+        jm.roc_auc_score([0, 1], np.array([0.5, None], dtype=object))
+    with pytest.raises(ValueError, match="y_true: expected an array, found None"):
+        jm.roc_auc_score(None, [0.5, 0.2])
+    with pytest.raises(ValueError, match=r"y_proba: expected values that fit in float32 .* "
+                                         r"found 1e\+300 at index \[0, 0\]"):
+        jm.log_loss([0, 1], [[1e300, 0.0], [0.0, 1.0]])

@@ -155,3 +155,52 @@ def test_the_page_draws_its_figures_in_headless_chromium(finished_run, tmp_path)
     pixels = matplotlib.image.imread(shot)[..., :3]
     colorful = (pixels.max(-1) - pixels.min(-1)) > 0.4
     assert pixels.shape[:2] == (9000, 1280) and colorful.mean() > 0.01
+
+
+SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "nav",
+             "ol", "ul", "li", "a", "section", "span", "table", "thead", "tbody", "tr", "th",
+             "td", "img", "b", "i", "code"}
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+
+
+class _Markup(HTMLParser):
+    """Every start tag with its attributes, and the page's text."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_every_user_string_on_the_page_is_escaped(finished_run, tmp_path):
+    """Issue 24: class names from a CSV, tags, file names and config values are the user's;
+    none of them becomes markup, each is shown as the text it is."""
+    _, source = finished_run
+    run_dir = tmp_path / "hostile"
+    shutil.copytree(source, run_dir)
+    report = json.loads((run_dir / "report.json").read_text())
+    names = [f"{HOSTILE}{k}" for k in range(len(report["data"]["class_names"]))]
+    report["data"]["class_names"] = names
+    report["config"]["name"] = report["config"]["data"]["source"] = HOSTILE
+    analysis = report["error_analysis"]
+    analysis["worst_mistakes_png"] = None  # tabular data: the mistakes are listed as text
+    analysis["tags"] = [{**analysis["categories"][0], "category": HOSTILE}]
+    analysis["confusions"][0]["true"] = names[0]
+    report["next_steps"][0]["why"] = HOSTILE
+    (run_dir / "report.json").write_text(json.dumps(report))
+    render_report(run_dir)
+    page = _Markup((run_dir / "report.html").read_text())
+    assert {tag for tag, _ in page.tags} <= SAFE_TAGS
+    for tag, attrs in page.tags:
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        if tag == "img":
+            assert attrs["src"].startswith("data:image/png;base64,")
+    text = "".join(page.text)
+    assert text.count(HOSTILE) >= 6  # title, subtitle, mistakes, tags, confusions, next steps

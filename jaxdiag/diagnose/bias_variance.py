@@ -5,6 +5,7 @@ References:
   chapters on human-level performance and on training and testing on different distributions.
 """
 
+import numbers
 from typing import NamedTuple
 
 ACTIONS = {
@@ -87,12 +88,16 @@ def bias_variance(
     errors = {"human": human_error, "train": train_error, "train_dev": train_dev_error,
               "dev": dev_error, "test": test_error}
     for name, value in errors.items():
-        if value is None:
+        if value is None and name in ("train_dev", "test"):
             continue
-        if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+                not 0.0 <= value <= 1.0:
             raise ValueError(
                 f"{name}_error: expected an error fraction in [0, 1], found {value!r}."
             )
+    errors = {name: None if v is None else float(v) for name, v in errors.items()}
+    human_error, train_error, dev_error = errors["human"], errors["train"], errors["dev"]
+    train_dev_error, test_error = errors["train_dev"], errors["test"]
     held_out = dev_error if train_dev_error is None else train_dev_error
     gaps = {
         "avoidable_bias": train_error - human_error,

@@ -137,7 +137,14 @@ def gradcheck(
     if not checked:
         raise ValueError("params: expected a pytree with at least one non-empty floating-point "
                          f"leaf, found leaves {[(leaf.dtype, leaf.shape) for leaf in leaves]}")
-    out_shape = jax.eval_shape(fn, params, *args)
+    try:
+        out_shape = jax.eval_shape(fn, params, *args)
+    except (TypeError, ValueError) as e:  # shape and dtype errors of fn on these arguments
+        shapes = [tuple(getattr(a, "shape", ())) for a in jax.tree.leaves(args)]
+        raise ValueError(
+            f"args: expected arguments that fn(params, *args) accepts, found arrays of shapes "
+            f"{shapes} with params of shapes {[tuple(leaf.shape) for leaf in leaves]}; fn "
+            f"raised {type(e).__name__}: {str(e).splitlines()[0]}") from None
     if getattr(out_shape, "shape", None) != ():
         raise ValueError(f"fn: expected a scalar output, found {out_shape}")
     dtype = np.dtype(jnp.result_type(*(leaves[i].dtype for i in checked)))

@@ -323,8 +323,10 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None,
                                          num_thresholds, _roc_keep if drop_intermediate else None)
     zero = jnp.zeros((1,), tps.dtype)
     tps, fps = jnp.concatenate([zero, tps]), jnp.concatenate([zero, fps])
-    xp = np if isinstance(thresholds, np.ndarray) else jnp  # see precision_recall_curve
-    thresholds = xp.concatenate([xp.full((1,), np.inf, thresholds.dtype), thresholds])
+    if isinstance(thresholds, np.ndarray):  # the input's own values, see precision_recall_curve
+        thresholds = np.concatenate([[np.inf], thresholds])
+    else:
+        thresholds = jnp.concatenate([jnp.full((1,), jnp.inf, thresholds.dtype), thresholds])
     fpr = fps / jnp.where(fps[-1] > 0, fps[-1], jnp.nan)
     tpr = tps / jnp.where(tps[-1] > 0, tps[-1], jnp.nan)
     return fpr, tpr, thresholds
