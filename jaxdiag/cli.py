@@ -19,6 +19,9 @@ GAP_LABELS = {  # the order of jaxdiag.diagnose.GAPS (imported late: --help answ
     "dev_overfitting": "dev overfitting  (test - dev)",
 }
 
+FRESH_HELP = ("start over: remove what jaxdiag wrote in the folder of that name (only a folder "
+              "jaxdiag made; your own files there are kept)")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -35,8 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override a config key, e.g. --set train.steps=500 (repeatable)")
     run.add_argument("--name", help="run name: the folder under --runs-dir (config key 'name')")
     run.add_argument("--runs-dir", default="runs", help="parent folder of runs (default: runs)")
-    run.add_argument("--fresh", action="store_true",
-                     help="delete the run folder of the same name and start over")
+    run.add_argument("--fresh", action="store_true", help=FRESH_HELP)
     run.add_argument("--json", action="store_true", help="print report.json to stdout")
     run.add_argument("--no-report", action="store_true",
                      help="skip rendering report.html (`jaxdiag report RUN_DIR` renders it)")
@@ -59,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                        dest="overrides", help="override a key, e.g. --set optimizer.learning_rate"
                        "=1e-3 (repeatable)")
     train.add_argument("--runs-dir", default="runs", help="parent folder of runs (default: runs)")
-    train.add_argument("--fresh", action="store_true", help="delete the run folder first")
+    train.add_argument("--fresh", action="store_true", help=FRESH_HELP)
     train.add_argument("--json", action="store_true", help="print the summary as JSON")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     sweep = commands.add_parser(
@@ -72,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                        dest="overrides", help="override a key, e.g. --set sampler=\"gp\"")
     sweep.add_argument("--runs-dir", default="runs", help="parent folder of runs (default: runs)")
-    sweep.add_argument("--fresh", action="store_true", help="delete the sweep folder first")
+    sweep.add_argument("--fresh", action="store_true", help=FRESH_HELP)
     sweep.add_argument("--json", action="store_true",
                        help="print the summary (best trial, leaderboard) as JSON")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bars")

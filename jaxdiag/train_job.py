@@ -183,10 +183,16 @@ def _pretrained(source: str, runs_dir: str | Path, config_dir: Path, progress: b
         require_key(step is not None, "transfer.source", "a run with a best checkpoint",
                     source)
         params = checkpointer.restore(step)[0]["params"]
+        with np.load(path / NORMALIZER_FILE, allow_pickle=False) as saved:
+            normalizer = Normalizer(saved["mean"], saved["std"])
+    except ValueError:
+        raise
+    except Exception as e:  # TensorStore and zip errors of a damaged source run
+        raise ValueError(f"config key 'transfer.source': expected a sound finished run, found "
+                         f"a damaged checkpoint or normalizer in {str(path)!r} "
+                         f"({type(e).__name__}); train the source again (--fresh).") from None
     finally:
         checkpointer.close()
-    with np.load(path / NORMALIZER_FILE) as saved:
-        normalizer = Normalizer(saved["mean"], saved["std"])
     return str(path), params[TRUNK], normalizer
 
 

@@ -63,13 +63,20 @@ def load_run_report(run_dir: str | Path) -> dict:
 
 
 def load_predictions(run_dir: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{split: (labels (n,), probabilities (n, C))} from ``predictions.npz``; {} when absent."""
+    """{split: (labels (n,), probabilities (n, C))} from ``predictions.npz``; {} when absent.
+
+    Raises:
+      ValueError: a damaged ``predictions.npz``, naming it."""
     path = Path(run_dir) / PREDICTIONS_FILE
     if not path.is_file():
         return {}
-    with np.load(path) as saved:
-        splits = [k.removesuffix("_y") for k in saved.files if k.endswith("_y")]
-        return {s: (saved[f"{s}_y"], saved[f"{s}_probabilities"]) for s in splits}
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            splits = [k.removesuffix("_y") for k in saved.files if k.endswith("_y")]
+            return {s: (saved[f"{s}_y"], saved[f"{s}_probabilities"]) for s in splits}
+    except Exception as e:  # zip and format errors of a damaged file
+        raise ValueError(f"{path}: damaged ({type(e).__name__}); `jaxdiag run --config "
+                         f"{Path(run_dir) / CONFIG_FILE}` writes it anew.") from None
 
 
 def load_trials(search_dir: str | Path) -> list[dict]:
