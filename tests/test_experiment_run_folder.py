@@ -138,7 +138,7 @@ def test_fresh_removes_only_what_jaxdiag_wrote_and_never_follows_a_link(tmp_path
 def test_every_command_writes_only_the_entries_that_fresh_knows(finished_run, tmp_path):
     """--fresh's list of jaxdiag's entries (JAXDIAG_ENTRIES) covers what each command
     writes; a name missing from it would be kept by --fresh and show up here."""
-    from jaxdiag.experiment.run_folder import _owned
+    from jaxdiag.experiment.run_folder import written_by_jaxdiag
 
     _, run_dir = finished_run
     sweep = run_dir / "search"
@@ -148,7 +148,7 @@ def test_every_command_writes_only_the_entries_that_fresh_knows(finished_run, tm
     for folder in (run_dir, sweep, train):
         assert read_marker(folder) is not None
         foreign = [p.name for p in folder.iterdir()
-                   if p.name not in (MARKER_FILE, LOCK_FILE) and not _owned(p)]
+                   if p.name not in (MARKER_FILE, LOCK_FILE) and not written_by_jaxdiag(p)]
         assert foreign == [], folder
 
 

@@ -89,7 +89,7 @@ def read_marker(run_dir: Path) -> dict | None:
     return marker if isinstance(marker, dict) and marker.get("kind") in KINDS else None
 
 
-def _owned(entry: Path) -> bool:
+def written_by_jaxdiag(entry: Path) -> bool:
     """Whether ``--fresh`` may remove ``entry``: a name jaxdiag writes, a temporary or
     set-aside copy of one, or a real folder holding only marked run folders (a study's arm)."""
     name = entry.name
@@ -119,7 +119,7 @@ def _empty_for_fresh(run_dir: Path) -> list[str]:
     for entry in sorted(run_dir.iterdir()):
         if entry.name in (MARKER_FILE, LOCK_FILE):
             continue
-        if _owned(entry):
+        if written_by_jaxdiag(entry):
             _remove(entry)
         else:
             kept.append(entry.name)

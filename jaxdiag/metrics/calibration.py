@@ -13,7 +13,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .selective import _correct_and_confidence
+from .selective import correct_and_confidence
 
 
 class ReliabilityTable(NamedTuple):
@@ -63,7 +63,7 @@ def ece_from_sums(sums: jax.Array) -> jax.Array:
 def _sums(y_true, y_prob, num_bins, sample_weight, labels):
     if not isinstance(num_bins, int) or num_bins < 1:
         raise ValueError(f"num_bins: expected a positive int, found {num_bins!r}")
-    correct, confidence, weight = _correct_and_confidence(y_true, y_prob, sample_weight, labels)
+    correct, confidence, weight = correct_and_confidence(y_true, y_prob, sample_weight, labels)
     return calibration_sums(correct, confidence, num_bins, weight)
 
 

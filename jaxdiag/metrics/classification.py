@@ -62,12 +62,12 @@ def accuracy_score(y_true, y_pred, *, normalize: bool = True, sample_weight=None
     return _weighted_mean(right, weight, normalize)
 
 
-def _divide(numerator, denominator, zero_division: float):
+def safe_divide(numerator, denominator, zero_division: float):
     safe = jnp.where(denominator == 0, 1, denominator)
     return jnp.where(denominator == 0, zero_division, numerator / safe)
 
 
-def _nan_average(values, weights=None):
+def nan_average(values, weights=None):
     """scikit-learn's ``_nanaverage``: ignore NaN; all-zero weights fall back to the mean."""
     keep = ~jnp.isnan(values)
     values = jnp.where(keep, values, 0)
@@ -170,20 +170,20 @@ def precision_recall_fscore_support(
     if average == "micro":
         tp, predicted, true = tp.sum(keepdims=True), predicted.sum(keepdims=True), true.sum(
             keepdims=True)
-    precision = _divide(tp, predicted, zero)
-    recall = _divide(tp, true, zero)
+    precision = safe_divide(tp, predicted, zero)
+    recall = safe_divide(tp, true, zero)
     if np.isposinf(beta):
         fscore = recall
     elif beta == 0:
         fscore = precision
     else:
         beta2 = beta**2
-        fscore = _divide((1 + beta2) * tp, beta2 * true + predicted, zero)
+        fscore = safe_divide((1 + beta2) * tp, beta2 * true + predicted, zero)
     if average is None:
         return precision, recall, fscore, true
     weights = {"weighted": true, "samples": weight}.get(average)
-    return (_nan_average(precision, weights), _nan_average(recall, weights),
-            _nan_average(fscore, weights), None)
+    return (nan_average(precision, weights), nan_average(recall, weights),
+            nan_average(fscore, weights), None)
 
 
 def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary",

@@ -7,7 +7,7 @@ import numpy as np
 from ._inputs import encode, is_concrete, present_labels, scored_inputs
 
 
-def _class_index(y_true, labels, num_classes: int):
+def class_index(y_true, labels, num_classes: int):
     """Column of each true label: its index in ``labels`` (default the sorted present labels)."""
     if labels is None:
         if not is_concrete(y_true):
@@ -58,9 +58,9 @@ def top_k_accuracy_score(y_true, y_score, *, k: int = 2, normalize: bool = True,
             return _mean(jnp.ones(y_score.shape, y_score.dtype), weight, normalize)
         in_unit = (y_score.min() >= 0) & (y_score.max() <= 1)
         predicted = (y_score > jnp.where(in_unit, 0.5, 0.0)).astype(jnp.int32)
-        hit = predicted == _class_index(y_true, labels, 2)
+        hit = predicted == class_index(y_true, labels, 2)
     else:
-        index = _class_index(y_true, labels, y_score.shape[1])
+        index = class_index(y_true, labels, y_score.shape[1])
         true_score = jnp.take_along_axis(y_score, index[:, None], axis=1)
         later = jnp.arange(y_score.shape[1]) > index[:, None]
         ahead = (y_score > true_score) | ((y_score == true_score) & later)
@@ -94,7 +94,7 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None,
         y_proba = y_proba.astype(jnp.result_type(float))
     if y_proba.ndim == 1:
         y_proba = jnp.stack([1 - y_proba, y_proba], axis=1)
-    index = _class_index(y_true, labels, y_proba.shape[1])
+    index = class_index(y_true, labels, y_proba.shape[1])
     eps = jnp.finfo(y_proba.dtype).eps
     chosen = jnp.take_along_axis(jnp.clip(y_proba, eps, 1 - eps), index[:, None], axis=1)[:, 0]
     return _mean(-jnp.log(chosen), weight, normalize)

@@ -14,21 +14,21 @@ import numpy as np
 from jaxdiag.kernels import at_group_end, exact_curve
 
 from ._inputs import is_concrete, scored_inputs
-from .probability import _class_index
+from .probability import class_index
 
 
-def _correct_and_confidence(y_true, y_score, sample_weight, labels):
+def correct_and_confidence(y_true, y_score, sample_weight, labels):
     y_true, y_score, weight = scored_inputs(y_true, y_score, sample_weight)
     if y_score.ndim == 1:
         y_score = jnp.stack([1 - y_score, y_score], axis=1)
-    index = _class_index(y_true, labels, y_score.shape[1])
+    index = class_index(y_true, labels, y_score.shape[1])
     correct = jnp.argmax(y_score, axis=1) == index
     return correct, y_score.max(axis=1), weight
 
 
 def _selective_curve(y_true, y_score, sample_weight, labels):
     """(threshold, kept weight, right weight, is_threshold, total weight), per example."""
-    correct, confidence, weight = _correct_and_confidence(y_true, y_score, sample_weight, labels)
+    correct, confidence, weight = correct_and_confidence(y_true, y_score, sample_weight, labels)
     curve = exact_curve(confidence, correct, weight)
     dtype = jnp.result_type(float)
     right = at_group_end(curve, curve.tps).astype(dtype)

@@ -19,7 +19,7 @@ from jaxdiag.kernels import binned_curve, confusion_matrix, levenshtein, score_h
 from jaxdiag.kernels import roc_auc as curve_roc_auc
 
 from .calibration import calibration_sums, ece_from_sums, table_from_sums
-from .classification import _divide, _nan_average
+from .classification import nan_average, safe_divide
 
 
 class Metric(NamedTuple):
@@ -109,13 +109,13 @@ def precision_recall_fscore(num_classes: int, average: str | None = "macro", bet
         if average == "micro":
             tp, predicted, true = tp.sum(keepdims=True), predicted.sum(keepdims=True), true.sum(
                 keepdims=True)
-        precision = _divide(tp, predicted, zero_division)
-        recall = _divide(tp, true, zero_division)
-        fscore = _divide((1 + beta**2) * tp, beta**2 * true + predicted, zero_division)
+        precision = safe_divide(tp, predicted, zero_division)
+        recall = safe_divide(tp, true, zero_division)
+        fscore = safe_divide((1 + beta**2) * tp, beta**2 * true + predicted, zero_division)
         if average is None:
             return precision, recall, fscore
         weights = true if average == "weighted" else None
-        return tuple(_nan_average(v, weights) for v in (precision, recall, fscore))
+        return tuple(nan_average(v, weights) for v in (precision, recall, fscore))
 
     return base._replace(compute=compute)
 
