@@ -140,3 +140,27 @@ def test_bad_arguments_name_the_argument():
         gradcheck(lambda p, x: x @ p["w"], {"w": jnp.ones((5, 2))}, jnp.ones((3, 5)))
     with pytest.raises(ValueError, match="params"):
         gradcheck(lambda p: jnp.sum(p), jnp.arange(3))
+
+
+def test_integer_and_key_leaves_of_an_nnx_model_with_dropout_are_held_fixed():
+    """Issue 25's crash: Dropout's RNG count (uint32) and key used to be differentiated."""
+
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.dense = nnx.Linear(4, 3, rngs=rngs)
+            self.dropout = nnx.Dropout(0.5, rngs=rngs)
+
+        def __call__(self, x):
+            return self.dropout(self.dense(x))
+
+    model = Net(nnx.Rngs(0))
+    model.eval()
+    graphdef, state = nnx.split(model)
+    params = nnx.to_pure_dict(state)
+    assert jnp.issubdtype(params["dropout"]["rngs"]["count"].dtype, jnp.unsignedinteger)
+
+    def loss(p, x):
+        return jnp.sum(nnx.merge(graphdef, p)(x) ** 2)
+
+    report = gradcheck(loss, params, jnp.linspace(-1, 1, 8).reshape(2, 4), float64=True)
+    assert report.ok and sorted(report.leaves) == ["dense/bias", "dense/kernel"]

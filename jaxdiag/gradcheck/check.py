@@ -46,10 +46,19 @@ def _to_float64(tree: Any) -> Any:
 def _derivatives(fn, treedef, plan, batch_size, leaves, args, key, eps):
     """Per checked leaf: (numerical, analytic) derivatives along its directions, coordinates."""
 
+    checked = [i for i, _, _ in plan]
+
     def f(leaves):
         return fn(jax.tree_util.tree_unflatten(treedef, leaves), *args)
 
-    value, grads = jax.value_and_grad(f)(leaves)
+    def f_checked(values):  # the other leaves (integers, RNG counts) are held fixed
+        full = list(leaves)
+        for i, value in zip(checked, values, strict=True):
+            full[i] = value
+        return f(full)
+
+    value, checked_grads = jax.value_and_grad(f_checked)([leaves[i] for i in checked])
+    grads = dict(zip(checked, checked_grads, strict=True))
     out = []
     for i, num_directions, num_coordinates in plan:
         leaf, grad = leaves[i], grads[i]
