@@ -86,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     failure to write ends in one line on stderr (``jaxdiag: error: ...``) and exit code 2."""
     args = build_parser().parse_args(argv)
     commands = {"run": _run, "report": _report, "train": _train, "sweep": _sweep}
+    from jaxdiag.experiment.compilation_cache import enable_compilation_cache
+
+    enable_compilation_cache()  # $JAXDIAG_COMPILATION_CACHE, or ~/.cache/jaxdiag/xla
     logging.getLogger("absl").setLevel(max(logging.WARNING,  # Orbax logs every save at INFO
                                            logging.getLogger("absl").level))
     try:

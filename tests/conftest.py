@@ -1,12 +1,35 @@
-"""Shared fixtures: float32 / float64 mode with its tolerance; one short finished run."""
+"""Shared fixtures: float32 / float64 mode with its tolerance; one short finished run; one
+compilation cache per run."""
 
 import contextlib
 import io
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import jax
 import pytest
+
+from jaxdiag.experiment.compilation_cache import ENVIRONMENT_VARIABLE, enable_compilation_cache
+
+
+def pytest_configure(config):
+    """One persistent compilation cache for the whole run, shared by the xdist workers and the
+    commands the tests start: made by the controller (workers inherit the variable), cold at
+    the start of every run, removed at its end."""
+    if not hasattr(config, "workerinput") and ENVIRONMENT_VARIABLE not in os.environ:
+        config.jaxdiag_cache = tempfile.mkdtemp(prefix="jaxdiag-test-cache-")
+        os.environ[ENVIRONMENT_VARIABLE] = config.jaxdiag_cache
+    enable_compilation_cache()
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "jaxdiag_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        del os.environ[ENVIRONMENT_VARIABLE]
 
 
 @pytest.fixture(params=["float32", "float64"])
