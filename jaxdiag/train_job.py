@@ -97,6 +97,7 @@ def run_train_job(
     splits, widths = task_splits(dataset, config.data, config.tasks, config.seed)
     normalizer = source[2] if source else fit_normalizer(splits["train"][0])
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
+
     def make_model():
         return configured_multihead_model(config.trunk, splits["train"][0].shape[1:], widths,
                                           config.seed)

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from jaxdiag import __version__
 from jaxdiag.experiment.config import (
     config_to_dict,
     config_to_toml,
@@ -178,9 +179,6 @@ def open_run_folder(runs_dir: str | Path, name: str, kind: str, fresh: bool = Fa
                 f"or an empty one, found a folder it did not make ({_listing(run_dir)}); "
                 f"jaxdiag writes and removes nothing there. Choose another name (config key "
                 f"{key!r}, or --name) or --runs-dir.")
-        if marker is not None and marker["kind"] != kind:
-            raise ValueError(f"{where}: expected a {kind} folder, found a {marker['kind']} "
-                             f"folder of jaxdiag; choose another name (config key {key!r}).")
     run_dir.mkdir(parents=True, exist_ok=True)
     lock_path = run_dir / LOCK_FILE
     lock = open(lock_path, "a+")  # held until the context exits
@@ -191,6 +189,10 @@ def open_run_folder(runs_dir: str | Path, name: str, kind: str, fresh: bool = Fa
             raise RunFolderBusy(
                 f"{where}: in use by {_holder(lock_path)}; two processes never share a run "
                 "folder. Wait for it to finish, or choose another name.") from None
+        marker = read_marker(run_dir)  # read under the lock: no other process changes it now
+        if marker is not None and marker["kind"] != kind:
+            raise ValueError(f"{where}: expected a {kind} folder, found a {marker['kind']} "
+                             f"folder of jaxdiag; choose another name (config key {key!r}).")
         lock.seek(0)
         lock.truncate()
         lock.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
@@ -202,8 +204,7 @@ def open_run_folder(runs_dir: str | Path, name: str, kind: str, fresh: bool = Fa
             if kept:
                 warnings.warn(f"{where}: --fresh kept {', '.join(kept)}: jaxdiag did not write "
                               "them.", stacklevel=3)
-        if read_marker(run_dir) is None:
-            from jaxdiag import __version__
+        if marker is None:
             write_atomic(run_dir / MARKER_FILE, json.dumps({"kind": kind,
                                                             "jaxdiag": __version__}))
         yield run_dir

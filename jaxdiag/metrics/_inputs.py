@@ -113,7 +113,7 @@ def sample_weights(sample_weight, n: int):
                              f"{np.asarray(weight).min()}")
         if n and not np.asarray(weight).any():
             raise ValueError("sample_weight: expected at least one positive weight, found all 0")
-    return device_float("sample_weight", weight)
+    return device_float("sample_weight", weight).astype(jnp.result_type(float))
 
 
 def scored_inputs(y_true, y_score, sample_weight, score_name: str = "y_score"):
