@@ -18,6 +18,7 @@ from flax import nnx
 from jaxdiag.data import Split, fit_normalizer, normalize
 from jaxdiag.diagnose import (
     bias_variance,
+    chance_level_check,
     costly_confusions,
     cross_validated_probabilities,
     error_categories,
@@ -86,8 +87,9 @@ def run_main_job(
     read the training curve for pathologies; decompose the errors into avoidable bias,
     variance, data mismatch and dev overfitting; analyse the dev set's errors (worst mistakes,
     drawn to ``worst_mistakes.png`` for images; costly confusions; per-class ceilings); look
-    for label errors in the training split by confident learning; fit a learning curve; rank
-    the next steps (FSDL's decision tree).
+    for label errors in the training split by confident learning; fit a learning curve; check
+    that the train-dev error beats chance (a model that ignores its inputs); rank the next
+    steps (FSDL's decision tree; labels at chance come first).
 
     ``report.json`` is first written before training with what is known then (data, sanity
     checks, gradient check, first-step histograms; "complete": false), so that a killed run
@@ -188,13 +190,17 @@ def run_main_job(
                                    result.final["dev"], run_dir)
         suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
         search = random_search(config, run_dir, progress) if config.search.trials else None
+        chance = chance_level_check("train_dev", errors["train_dev"], arrays["train_dev"][1],
+                                    y_train, train.num_classes, train_error=errors["train"])
+        checks = [*sanity["checks"], chance]
         recommended = next_steps(
-            decomposition, gradcheck_ok=check.ok, sanity=sanity["checks"],
+            decomposition, gradcheck_ok=check.ok, sanity=checks,
             overfit=sanity["overfit"], curve=curve, learning_curve=lc,
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
             search_best=None if search is None else search["best"])
         report["layer_histograms"]["last"] = _histogram_lists(int(result.state.step),
                                                               snapshot(final_params, *batch))
+        report["sanity"]["checks"] = [c.as_dict() for c in checks]
         report.update({
             "training": {
                 "steps_done": int(result.state.step),

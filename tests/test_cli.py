@@ -46,8 +46,10 @@ def test_run_json_on_the_built_in_data(finished_run):
     assert (run_dir / "checkpoints" / "400").is_dir()
     # the diagnoses of issue 6
     sanity = report["sanity"]
-    assert [c["name"] for c in sanity["checks"]] == ["labels", "input_scale", "initial_loss"]
+    assert [c["name"] for c in sanity["checks"]] == ["labels", "input_scale", "initial_loss",
+                                                     "chance_level"]
     assert all(c["ok"] for c in sanity["checks"]) and sanity["overfit_one_batch"]["passed"]
+    assert not any("labels do not match" in s["action"] for s in report["next_steps"])
     assert report["data"]["raw_input_scale"]["ok"] is False  # digits pixels are 0..16
     assert report["loss_curve"] == []
     analysis = report["error_analysis"]

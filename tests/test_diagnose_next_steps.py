@@ -11,6 +11,7 @@ from jaxdiag.diagnose import (
     OverfitResult,
     PowerLaw,
     bias_variance,
+    chance_level_check,
     initial_loss_check,
     input_scale_check,
     next_steps,
@@ -95,3 +96,22 @@ def test_the_tuning_step_reads_the_search():
     assert f"{dev - 0.011:.2%} against the model's {dev:.2%}" in step.why
     close = {"hparams": {"learning_rate": 0.01}, "dev_error": dev - 0.004}  # within half a point
     assert next_steps(MISMATCH, search_best=close)[-1].action.startswith("search wider")
+
+
+def test_labels_at_chance_come_before_every_other_step():
+    y = np.repeat(np.arange(10), 10)
+    at_chance = chance_level_check("train_dev", 0.88, y, y, 10, train_error=0.05)
+    steps = next_steps(BIAS, gradcheck_ok=False, sanity=[at_chance])
+    assert steps[0].stage == "debug" and steps[0].action.startswith("labels do not match")
+    assert "at chance (90.0%" in steps[0].why
+    assert steps[1].action.startswith("fix the gradient")
+    clear = chance_level_check("train_dev", 0.10, y, y, 10)
+    assert not any("labels do not match" in s.action for s in next_steps(BIAS, sanity=[clear]))
+
+
+def test_a_majority_of_suspected_labels_is_a_mismatch_not_label_noise():
+    steps = next_steps(VARIANCE, suspected_label_errors=0.8)
+    assert steps[0].stage == "debug" and "labels do not match" in steps[0].action
+    assert "80.0% of the training labels" in steps[0].why
+    assert not any("labels do not match" in s.action
+                   for s in next_steps(VARIANCE, suspected_label_errors=0.05))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from jaxdiag.data import fit_normalizer, load_digits, normalize
-from jaxdiag.diagnose import initial_loss_check, input_scale_check, label_check
+from jaxdiag.diagnose import chance_level_check, initial_loss_check, input_scale_check, label_check
 
 
 def test_initial_loss_against_ln_c():
@@ -47,3 +47,18 @@ def test_label_counts_imbalance_and_missing_classes():
         label_check(np.array([0, 3]), 3)
     with pytest.raises(ValueError, match="1-D integer"):
         label_check(np.array([0.0, 1.0]), 3)
+
+
+def test_chance_level_by_hand():
+    y_train = np.array([0] * 6 + [1] * 3 + [2])       # majority class 0
+    y_split = np.array([0] * 6 + [1, 1, 2, 2])         # always-0 errs on 4 of 10: 40%
+    # chance = min(0.4, 1 - 1/3) = 0.4; margin 2 sqrt(0.4 * 0.6 / 10) = 0.3098
+    clear = chance_level_check("train_dev", 0.05, y_split, y_train, 3)
+    assert clear.ok and clear.values["chance"] == pytest.approx(0.4)
+    assert clear.values["majority_error"] == pytest.approx(0.4)
+    assert clear.values["uniform_error"] == pytest.approx(2 / 3)
+    at_chance = chance_level_check("train_dev", 0.3, y_split, y_train, 3, train_error=0.0)
+    assert not at_chance.ok and at_chance.causes[0].startswith("labels do not match inputs")
+    assert "memorizes" in at_chance.causes[1] and "training error is 0.0%" in at_chance.message
+    assert "learns nothing" in chance_level_check("d", 0.6, y_split, y_train, 3,
+                                                  train_error=0.6).causes[1]

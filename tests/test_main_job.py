@@ -61,3 +61,24 @@ def test_your_own_plain_function_is_trained_diagnosed_and_reported(tmp_path):
         run_main_job(config, tmp_path / "new", progress=False,
                      model=(_linear, {"w": params["w"][:, :7], "b": params["b"][:7]}))
     assert not (tmp_path / "new").exists()  # nothing written for a bad model
+
+
+def test_shuffled_labels_make_the_label_mismatch_the_first_next_step(tmp_path):
+    """The digits with every label shuffled: train-dev error sits at chance while the model
+    memorizes train, and the report's first step is to check the join of features and labels
+    (on the real labels the check passes: test_cli's finished run)."""
+    from jaxdiag.data import load_digits
+
+    digits = load_digits()
+    shuffled = np.random.default_rng(0).permutation(digits.y)
+    np.savez(tmp_path / "shuffled.npz", x=digits.x[..., 0], y=shuffled)
+    config = load_config(None, [
+        f"data.source={str(tmp_path / 'shuffled.npz')!r}", "train.steps=400",
+        "train.eval_every=200", "train.checkpoint_every=200", "model.hidden=[64]",
+        "optimizer.learning_rate=3e-3", "diagnose.overfit_steps=100",
+        "diagnose.label_errors=false", "diagnose.learning_curve=false", "search.trials=0"])
+    report = run_main_job(config, tmp_path / "runs", progress=False)
+    chance = next(c for c in report["sanity"]["checks"] if c["name"] == "chance_level")
+    assert not chance["ok"] and chance["values"]["chance"] == pytest.approx(0.9, abs=0.02)
+    first = report["next_steps"][0]
+    assert first["stage"] == "debug" and first["action"].startswith("labels do not match")

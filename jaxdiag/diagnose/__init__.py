@@ -23,6 +23,7 @@ from jaxdiag.diagnose.next_steps import STAGES, NextStep, next_steps
 from jaxdiag.diagnose.overfit_batch import OverfitResult, overfit_one_batch
 from jaxdiag.diagnose.sanity import (
     SanityCheck,
+    chance_level_check,
     initial_loss_check,
     input_scale_check,
     label_check,
@@ -45,6 +46,7 @@ __all__ = [
     "PowerLaw",
     "SanityCheck",
     "bias_variance",
+    "chance_level_check",
     "choose_model",
     "costly_confusions",
     "cross_validated_probabilities",

@@ -18,6 +18,7 @@ from jaxdiag.diagnose.sanity import SanityCheck
 STAGES = ("debug", "improve", "data", "tune")
 SEARCH_GAIN = 0.005  # a searched trial must beat the model's dev error by this to be adopted
 LABEL_ERROR_SHARE = 0.01  # suspected label errors above this share of the data deserve a look
+LABEL_MISMATCH_SHARE = 0.3  # above this share, the labels as a whole do not fit the inputs
 
 
 class NextStep(NamedTuple):
@@ -44,7 +45,8 @@ def next_steps(
     Args:
       decomposition: the bias / variance / mismatch analysis of the trained model.
       gradcheck_ok: whether the finite-difference gradient check passed.
-      sanity: the sanity checks (initial loss, input scale, labels).
+      sanity: the sanity checks (initial loss, input scale, labels, chance level); a failed
+        chance-level check comes first of all, the gradient check's step after it.
       overfit: the overfit-one-batch result, when it ran.
       curve: pathologies of the training loss curve.
       learning_curve: the learning curve, when it ran.
@@ -59,11 +61,13 @@ def next_steps(
       actions (for variance, led by the learning curve's verdict on more data), a look at
       suspected label errors, and tuning.
     """
-    steps = []
+    failed = [s for s in sanity if not s.ok and s.causes]
+    # labels that do not match their inputs come first: nothing below reads right without them
+    steps = [NextStep("debug", s.causes[0], s.message) for s in failed if s.name == "chance_level"]
     if not gradcheck_ok:
         steps.append(NextStep("debug", "fix the gradient: it disagrees with finite differences",
                               "the gradient check failed"))
-    steps += [NextStep("debug", s.causes[0], s.message) for s in sanity if not s.ok and s.causes]
+    steps += [NextStep("debug", s.causes[0], s.message) for s in failed if s.name != "chance_level"]
     if overfit is not None and not overfit.passed:
         finding = overfit.findings[0]
         steps.append(NextStep(
@@ -72,6 +76,13 @@ def next_steps(
             f"{finding.evidence}"))
     steps += [NextStep("debug", f.causes[0], f"the training loss {f.kind.replace('_', ' ')}: "
                        f"{f.evidence}") for f in curve]
+    if suspected_label_errors > LABEL_MISMATCH_SHARE and not any(
+            s.name == "chance_level" and not s.ok for s in sanity):
+        steps.append(NextStep(
+            "debug", "labels do not match inputs: check the join of features and labels (row "
+            "order, ids, the label column) before reading any gap",
+            f"confident learning suspects {suspected_label_errors:.1%} of the training labels, "
+            "far more than label noise explains"))
     gap = decomposition.dominant
     gap_steps = []
     if gap is not None:

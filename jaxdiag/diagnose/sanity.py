@@ -1,9 +1,10 @@
-"""Sanity checks before training: the initial loss, the scale of the inputs, the labels.
+"""Sanity checks: the initial loss, the scale of the inputs, the labels, and chance level.
 
 Each is a cheap test that catches a common silent bug (Full Stack Deep Learning's
 troubleshooting lecture; Karpathy's "A recipe for training neural networks"): a softmax
 classifier at initialization should lose about ln(C); inputs should be about zero-mean with
-unit variance; every class should be present and none should swamp the others.
+unit variance; every class should be present and none should swamp the others; after
+training, held-out error should be clearly below what a model that ignores its inputs gets.
 """
 
 import math
@@ -15,13 +16,14 @@ INITIAL_LOSS_TOLERANCE = 0.5  # the initial loss may sit within 50% of ln(C)
 MAX_ABS_MEAN = 1.0  # inputs whose overall mean is further from 0 are not normalized
 STD_RANGE = (0.1, 10.0)  # nor are inputs whose overall standard deviation is outside this
 MAX_IMBALANCE = 10.0  # most frequent over least frequent class count
+CHANCE_MARGIN = 2.0  # held-out error within this many standard errors of chance is at chance
 
 
 class SanityCheck(NamedTuple):
     """The outcome of one check.
 
     Attributes:
-      name: "initial_loss", "input_scale" or "labels".
+      name: "initial_loss", "input_scale", "labels" or "chance_level".
       ok: whether it passed.
       values: the measured numbers (plain floats, ints and lists).
       message: what was found, in one sentence.
@@ -134,3 +136,50 @@ def label_check(y: np.ndarray, num_classes: int,
         "labels", ok, {"counts": counts.tolist(), "imbalance": imbalance, "missing": missing},
         f"{len(y)} labels over {num_classes} classes, imbalance {imbalance:.3g}x"
         + (f", classes {missing} missing" if missing else ""), causes)
+
+
+def chance_level_check(split: str, error: float, y_split: np.ndarray, y_train: np.ndarray,
+                       num_classes: int, train_error: float | None = None) -> SanityCheck:
+    """Whether a trained model beats chance on the held-out ``split``.
+
+    Chance is the lower of two errors of a model that ignores its inputs: always predicting
+    the training split's majority class, and guessing uniformly (1 - 1/C). The check fails
+    when ``error`` is within ``CHANCE_MARGIN`` standard errors of chance (or above it): labels
+    that do not belong to their inputs (a shuffled join of features and labels) give exactly
+    that, often with a low training error (memorized noise).
+
+    Args:
+      split: the held-out split's name, e.g. "train_dev".
+      error: the model's error on it, a fraction.
+      y_split: int labels of that split, shape (n,).
+      y_train: int labels of the training split, shape (m,).
+      num_classes: C >= 2.
+      train_error: the training error, to tell memorized noise from a model that learns
+        nothing.
+
+    Returns:
+      SanityCheck "chance_level" with values {"split", "error", "chance", "majority_error",
+      "uniform_error", "size"}.
+    """
+    y_split, y_train = np.asarray(y_split), np.asarray(y_train)
+    majority = int(np.bincount(y_train, minlength=num_classes).argmax())
+    majority_error = float(np.mean(y_split != majority))
+    uniform_error = 1 - 1 / num_classes
+    chance = min(majority_error, uniform_error)
+    margin = CHANCE_MARGIN * math.sqrt(chance * (1 - chance) / max(len(y_split), 1))
+    ok = error < chance - margin
+    values = {"split": split, "error": float(error), "chance": chance,
+              "majority_error": majority_error, "uniform_error": uniform_error,
+              "size": len(y_split)}
+    memorized = train_error is not None and train_error < chance - margin
+    message = (f"{split} error {error:.1%} is {'clearly below' if ok else 'at'} chance "
+               f"({chance:.1%}: always the majority class {majority_error:.1%}, uniform "
+               f"guessing {uniform_error:.1%}, ± {margin:.1%} for {len(y_split)} examples)"
+               + ("" if ok or train_error is None else
+                  f", while the training error is {train_error:.1%}"))
+    causes = () if ok else (
+        "labels do not match inputs: check the join of features and labels (row order, ids, "
+        "the label column) before reading any gap",
+        *(("the model memorizes the training labels but learns nothing that generalizes",)
+          if memorized else ("the model learns nothing: see the overfit-one-batch check",)))
+    return SanityCheck("chance_level", ok, values, message, causes)
