@@ -107,6 +107,11 @@ def test_labels_at_chance_come_before_every_other_step():
     assert steps[1].action.startswith("fix the gradient")
     clear = chance_level_check("train_dev", 0.10, y, y, 10)
     assert not any("labels do not match" in s.action for s in next_steps(BIAS, sanity=[clear]))
+    # at chance on train too (a diverged run): the other debug steps say why, and come first
+    diverged = chance_level_check("train_dev", 0.9, y, y, 10, train_error=0.9)
+    steps = next_steps(BIAS, sanity=[diverged], overfit=failed_overfit("explodes"))
+    assert steps[0].action.startswith("make one batch overfit")
+    assert steps[1].action.startswith("the model learns nothing that beats chance")
 
 
 def test_a_majority_of_suspected_labels_is_a_mismatch_not_label_noise():

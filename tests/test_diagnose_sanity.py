@@ -60,5 +60,7 @@ def test_chance_level_by_hand():
     at_chance = chance_level_check("train_dev", 0.3, y_split, y_train, 3, train_error=0.0)
     assert not at_chance.ok and at_chance.causes[0].startswith("labels do not match inputs")
     assert "memorizes" in at_chance.causes[1] and "training error is 0.0%" in at_chance.message
-    assert "learns nothing" in chance_level_check("d", 0.6, y_split, y_train, 3,
-                                                  train_error=0.6).causes[1]
+    learns_nothing = chance_level_check("d", 0.6, y_split, y_train, 3, train_error=0.6)
+    assert not learns_nothing.values["train_below_chance"]
+    assert learns_nothing.causes[0].startswith("the model learns nothing that beats chance")
+    assert learns_nothing.causes[1].startswith("labels do not match inputs")

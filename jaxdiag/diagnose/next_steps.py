@@ -46,7 +46,9 @@ def next_steps(
       decomposition: the bias / variance / mismatch analysis of the trained model.
       gradcheck_ok: whether the finite-difference gradient check passed.
       sanity: the sanity checks (initial loss, input scale, labels, chance level); a failed
-        chance-level check comes first of all, the gradient check's step after it.
+        chance-level check with the training error below chance (labels that do not match
+        their inputs) comes first of all; with the training error at chance too, it comes
+        after the other debug steps, which say why the model learns nothing.
       overfit: the overfit-one-batch result, when it ran.
       curve: pathologies of the training loss curve.
       learning_curve: the learning curve, when it ran.
@@ -62,8 +64,11 @@ def next_steps(
       suspected label errors, and tuning.
     """
     failed = [s for s in sanity if not s.ok and s.causes]
-    # labels that do not match their inputs come first: nothing below reads right without them
-    steps = [NextStep("debug", s.causes[0], s.message) for s in failed if s.name == "chance_level"]
+    chance = [s for s in failed if s.name == "chance_level"]
+    # labels that do not match their inputs (train memorized, held-out at chance) come first:
+    # nothing below reads right without them; a model at chance on train too comes last
+    steps = [NextStep("debug", s.causes[0], s.message) for s in chance
+             if s.values["train_below_chance"]]
     if not gradcheck_ok:
         steps.append(NextStep("debug", "fix the gradient: it disagrees with finite differences",
                               "the gradient check failed"))
@@ -76,6 +81,8 @@ def next_steps(
             f"{finding.evidence}"))
     steps += [NextStep("debug", f.causes[0], f"the training loss {f.kind.replace('_', ' ')}: "
                        f"{f.evidence}") for f in curve]
+    steps += [NextStep("debug", s.causes[0], s.message) for s in chance
+              if not s.values["train_below_chance"]]
     if suspected_label_errors > LABEL_MISMATCH_SHARE and not any(
             s.name == "chance_level" and not s.ok for s in sanity):
         steps.append(NextStep(

@@ -146,7 +146,9 @@ def chance_level_check(split: str, error: float, y_split: np.ndarray, y_train: n
     the training split's majority class, and guessing uniformly (1 - 1/C). The check fails
     when ``error`` is within ``CHANCE_MARGIN`` standard errors of chance (or above it): labels
     that do not belong to their inputs (a shuffled join of features and labels) give exactly
-    that, often with a low training error (memorized noise).
+    that, with a training error below chance (memorized noise): the labels are then the first
+    suspect. With the training error at chance too, the model learns nothing (a diverged or
+    broken training), and that is the first suspect.
 
     Args:
       split: the held-out split's name, e.g. "train_dev".
@@ -159,7 +161,7 @@ def chance_level_check(split: str, error: float, y_split: np.ndarray, y_train: n
 
     Returns:
       SanityCheck "chance_level" with values {"split", "error", "chance", "majority_error",
-      "uniform_error", "size"}.
+      "uniform_error", "size", "train_below_chance"}.
     """
     y_split, y_train = np.asarray(y_split), np.asarray(y_train)
     majority = int(np.bincount(y_train, minlength=num_classes).argmax())
@@ -168,18 +170,20 @@ def chance_level_check(split: str, error: float, y_split: np.ndarray, y_train: n
     chance = min(majority_error, uniform_error)
     margin = CHANCE_MARGIN * math.sqrt(chance * (1 - chance) / max(len(y_split), 1))
     ok = error < chance - margin
+    memorized = train_error is not None and train_error < chance - margin
     values = {"split": split, "error": float(error), "chance": chance,
               "majority_error": majority_error, "uniform_error": uniform_error,
-              "size": len(y_split)}
-    memorized = train_error is not None and train_error < chance - margin
+              "size": len(y_split), "train_below_chance": memorized}
     message = (f"{split} error {error:.1%} is {'clearly below' if ok else 'at'} chance "
                f"({chance:.1%}: always the majority class {majority_error:.1%}, uniform "
                f"guessing {uniform_error:.1%}, ± {margin:.1%} for {len(y_split)} examples)"
                + ("" if ok or train_error is None else
                   f", while the training error is {train_error:.1%}"))
+    mismatch = ("labels do not match inputs: check the join of features and labels (row "
+                "order, ids, the label column) before reading any gap")
     causes = () if ok else (
-        "labels do not match inputs: check the join of features and labels (row order, ids, "
-        "the label column) before reading any gap",
-        *(("the model memorizes the training labels but learns nothing that generalizes",)
-          if memorized else ("the model learns nothing: see the overfit-one-batch check",)))
+        (mismatch, "the model memorizes the training labels but learns nothing that "
+         "generalizes") if memorized else
+        ("the model learns nothing that beats chance, on train either: fix the training "
+         "first (overfit one batch, the loss curve, the learning rate)", mismatch))
     return SanityCheck("chance_level", ok, values, message, causes)
