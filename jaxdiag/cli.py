@@ -113,8 +113,9 @@ def error_line(e: BaseException, runs_dir: str | None = None) -> str:
         return (f"no space left on the device{f' while writing {where}' if where else ''}"
                 f" ({os.strerror(getattr(e, 'errno', None) or errno.ENOSPC)}); free some space "
                 "and run the same command again: it resumes from its last checkpoint.")
-    if isinstance(e, OSError) and e.filename:
-        return f"{e.filename}: {e.strerror or text}"
+    if isinstance(e, OSError) and (e.filename or e.strerror):
+        where = e.filename or (runs_dir and f"while writing under {runs_dir}")
+        return f"{where}: {e.strerror or text}" if where else e.strerror
     return text.split(" [tensorstore_spec=")[0].splitlines()[0] if text else type(e).__name__
 
 

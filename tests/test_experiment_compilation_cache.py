@@ -4,7 +4,11 @@ import subprocess
 import sys
 import textwrap
 
-from jaxdiag.experiment.compilation_cache import default_cache_dir, enable_compilation_cache
+from jaxdiag.experiment.compilation_cache import (
+    default_cache_dir,
+    drop_orphan_entries,
+    enable_compilation_cache,
+)
 
 COMPILE = textwrap.dedent("""
     import sys
@@ -42,3 +46,13 @@ def test_off_unwritable_and_default_folders(tmp_path, monkeypatch):
     assert enable_compilation_cache(tmp_path / "file" / "sub") is None  # no error: time only
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "jaxdiag" / "xla"
+
+
+def test_an_entry_written_halfway_is_dropped_before_it_breaks_every_later_write(tmp_path):
+    """JAX's LRU cache reads every entry's access-time file before each write; an entry whose
+    process died (or whose write was refused) between its two files broke them all."""
+    (tmp_path / "a-cache").write_bytes(b"whole")
+    (tmp_path / "a-atime").write_bytes(b"\0" * 8)
+    (tmp_path / "b-cache").write_bytes(b"half")
+    assert drop_orphan_entries(tmp_path) == ["b-cache"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lockfile", "a-atime", "a-cache"]

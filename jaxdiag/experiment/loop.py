@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import TrainConfig
 from jaxdiag.experiment.evaluate import Evaluation
+from jaxdiag.experiment.tensorboard import summary_writer
 from jaxdiag.experiment.train_step import TrainState
 from jaxdiag.models import Params
 from jaxdiag.monitor import monitor_alerts
@@ -69,7 +70,7 @@ def fit(
     if restored is not None:
         _, state, history = restored
         history.setdefault("monitor", [])
-    writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resumed_from)
+    writer = summary_writer(run_dir / "tensorboard", purge_step=resumed_from)
     x, y = jax.device_put(splits["train"])
     step = int(state.step)
     final = None

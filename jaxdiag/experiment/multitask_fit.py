@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.multitask_config import FitConfig
+from jaxdiag.experiment.tensorboard import summary_writer
 from jaxdiag.experiment.train_step import TrainState, make_train_steps
 from jaxdiag.models import Params
 
@@ -85,7 +86,7 @@ def fit_tasks(
             best_params = best.restore(history["best_step"], like={"params": state.params}
                                        )[0]["params"]
     advance = _advance_fn(train_step, train, config.batch_size, seed, int(state.step))
-    writer = SummaryWriter(str(run_dir / "tensorboard"), purge_step=resumed_from)
+    writer = summary_writer(run_dir / "tensorboard", purge_step=resumed_from)
     step = int(state.step)
     try:
         with tqdm(total=config.steps, initial=step, desc="train", unit="step",

@@ -26,6 +26,7 @@ from jaxdiag.experiment.config import (
     require_key,
 )
 from jaxdiag.experiment.run_folder import open_run_folder, read_json, write_atomic
+from jaxdiag.experiment.tensorboard import summary_writer
 from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
 from jaxdiag.search.space import Space, space_from_dict
@@ -211,7 +212,7 @@ def _run_populations(run_dir: Path, config: SweepConfig, space: Space, data: Dat
                      num_classes: int, sampler: Sampler, progress: bool) -> list[dict[str, Any]]:
     """Trains every population not yet complete in ``run_dir``'s store; returns every trial."""
     store = TrialStore(run_dir / STORE_FILE)
-    writer = SummaryWriter(str(run_dir / "tensorboard"))
+    writer = summary_writer(run_dir / "tensorboard")
     try:
         for population in range(config.populations):
             if store.population_status(population) == "complete":
