@@ -29,7 +29,8 @@ class Checkpointer:
         return self._manager.latest_step()
 
     def save(self, step: int, state: Any, record: dict) -> None:
-        """Saves in the background; ``record`` is copied now, so the caller may change it."""
+        """Saves synchronously, so that a failed write (a full disk) raises here, in the
+        caller's thread; ``record`` is copied, so the caller may change it afterwards."""
         snapshot = json.loads(json.dumps(record))
         args = ocp.args.Composite(state=ocp.args.StandardSave(state),
                                   record=ocp.args.JsonSave(snapshot))

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, NewType
 
 from jaxdiag.data import DomainShift
+from jaxdiag.data.files import FLOAT32_MAX
 
 Seed = NewType("Seed", int)  # a config seed: an integer in [0, SEED_LIMIT)
 SEED_LIMIT = 2**31
-FLOAT32_MAX = 3.4028234663852886e38
 _CONTROL = frozenset(map(chr, [*range(32), 127]))
 
 
