@@ -34,8 +34,8 @@ from jaxdiag.experiment import (
     make_monitored_train_step,
     make_train_step,
 )
-from jaxdiag.models import build_model, functional
-from jaxdiag.monitor import activation_kinds, nnx_capture
+from jaxdiag.models import as_model, build_model
+from jaxdiag.monitor import activation_kinds
 
 
 def median_step_ms(step, state, x, y, steps: int) -> float:
@@ -86,13 +86,13 @@ def main() -> None:
     print("model | parameters | timing | plain step ms | monitored step ms | monitored / plain")
     print("--- | --- | --- | --- | --- | ---")
     for name, hidden in (("mlp", (256, 256)), ("cnn", ())):
-        model = build_model(name, (8, 8, 1), 10, hidden=hidden or (128,))
-        apply_fn, params = functional(model)
-        capture, _ = nnx_capture(model)
-        kinds = activation_kinds(capture, params, x)
+        model = as_model(build_model(name, (8, 8, 1), 10, hidden=hidden or (128,)))
+        params = model.params
+        kinds = activation_kinds(model, x)
         tx = optax.adam(1e-3)
-        plain = make_train_step(cross_entropy_loss(apply_fn), tx)
-        monitored = make_monitored_train_step(capture, kinds, tx)
+        key = jax.random.key(0)
+        plain = make_train_step(cross_entropy_loss(model), tx, key)
+        monitored = make_monitored_train_step(model, kinds, tx, key)
         count = sum(p.size for p in jax.tree_util.tree_leaves(params))
         timings = {
             "in a scan": partial(median_scan_step_ms, chunks=max(args.steps // args.chunk, 5),

@@ -20,7 +20,7 @@ from jaxdiag.experiment import (
     make_train_step,
     make_train_steps,
 )
-from jaxdiag.models import build_model, functional
+from jaxdiag.models import as_model, build_model
 
 
 def main() -> None:
@@ -32,10 +32,11 @@ def main() -> None:
     train = make_splits(load_digits(), DomainShift(), seed=0)["train"].data
     x = jax.device_put(normalize(train.x, fit_normalizer(train.x)))
     y = jax.device_put(train.y)
-    apply_fn, params = functional(build_model("mlp", (8, 8, 1), 10, seed=0))
+    model = as_model(build_model("mlp", (8, 8, 1), 10, seed=0))
+    params = model.params
     tx = make_optimizer(OptimizerConfig())
-    train_steps = make_train_steps(make_train_step(cross_entropy_loss(apply_fn), tx), 64,
-                                   jax.random.key(0))
+    train_steps = make_train_steps(make_train_step(cross_entropy_loss(model), tx,
+                                                   jax.random.key(1)), 64, jax.random.key(0))
 
     def run(steps_per_call):
         """args.steps steps in calls of steps_per_call; 1 is the plain per-step Python loop."""

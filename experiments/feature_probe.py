@@ -34,7 +34,7 @@ from jaxdiag.experiment import (
     make_train_step,
     make_train_steps,
 )
-from jaxdiag.models import functional
+from jaxdiag.models import as_model
 from jaxdiag.models.cnn import LeNet
 
 
@@ -58,22 +58,23 @@ def pretrain(x: np.ndarray, y: np.ndarray, args: argparse.Namespace) -> LeNet:
     rngs = nnx.Rngs(args.seed)
     model = Pretrainer(LeNet(x.shape[1:], int(y.max()) + 1, channels=args.channels,
                              dense=args.dense, rngs=rngs), x[0].size, rngs)
-    apply_fn, params = functional(model)
+    pure = as_model(model)
+    params = pure.params
 
-    def loss(params, x, y):
-        logits, pixels = apply_fn(params, x)
+    def loss(params, state, x, y, key):
+        (logits, pixels), state = pure.apply(params, state, x, key, True)
         squared_error = jnp.mean((pixels - x.reshape(len(x), -1)) ** 2)
         return (args.classify * optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-                + args.reconstruct * squared_error)
+                + args.reconstruct * squared_error), state
 
     tx = optax.adam(1e-3)
-    batches, moves = jax.random.split(jax.random.key(args.seed + 1))
-    step = with_random_translations(make_train_step(loss, tx), args.translate, moves)
+    batches, moves, dropout = jax.random.split(jax.random.key(args.seed + 1), 3)
+    step = with_random_translations(make_train_step(loss, tx, dropout), args.translate, moves)
     state, _ = make_train_steps(step, 64, batches)(
         init_train_state(params, tx), jnp.asarray(x), jnp.asarray(y), num_steps=args.steps)
-    graph, variables = nnx.split(model)
-    nnx.replace_by_pure_dict(variables, state.params)
-    return nnx.merge(graph, variables).lenet
+    graph, trained, rest = nnx.split(model, nnx.Param, ...)
+    nnx.replace_by_pure_dict(trained, state.params)
+    return nnx.merge(graph, trained, rest).lenet
 
 
 def layer_features(model: LeNet, x: np.ndarray) -> dict[str, np.ndarray]:

@@ -34,10 +34,12 @@ from jaxdiag.diagnose import (
 )
 from jaxdiag.experiment import (
     Evaluation,
+    LossFn,
     RunConfig,
     config_to_dict,
     cross_entropy_loss,
     fit,
+    fixed_state_loss,
     init_train_state,
     load_splits,
     make_evaluator,
@@ -54,9 +56,9 @@ from jaxdiag.experiment.run_folder import (
     write_atomic,
 )
 from jaxdiag.gradcheck import gradcheck
-from jaxdiag.models import build_model
+from jaxdiag.models import Model, as_model, build_model
 from jaxdiag.models.footprint import parameter_bytes, require_fits
-from jaxdiag.monitor import activation_kinds, capture_model, layer_histograms
+from jaxdiag.monitor import activation_kinds, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import SweepConfig, SweepTrainConfig, run_sweep, space_from_dict
 
@@ -133,24 +135,28 @@ def run_main_job(
         source = "config"
     else:
         source = "yours"
-    apply_fn, params, apply_with_layers = capture_model(model)
-    _check_logits(apply_fn, params, train)
+    model = as_model(model)
+    _check_logits(model, train)
     with open_run_folder(runs_dir, config.name, "run", fresh) as run_dir:  # inputs checked
         check_saved_config(run_dir, config)
         x_train, y_train = arrays["train"]
         batch = (x_train[:config.train.batch_size], y_train[:config.train.batch_size])
-        loss = cross_entropy_loss(apply_fn)
-        check = gradcheck(loss, params, *batch, float64=True)
-        kinds = activation_kinds(apply_with_layers, params, batch[0])
-        snapshot = jax.jit(functools.partial(layer_histograms, apply_with_layers, loss, kinds))
+        loss = cross_entropy_loss(model)
+        seed_key = jax.random.key(config.train.seed)
+        dropout_key = jax.random.fold_in(seed_key, 2)
+        check = gradcheck(fixed_state_loss(loss, model.state, dropout_key), model.params,
+                          *batch, float64=True)
+        kinds = activation_kinds(model, batch[0])
+        snapshot = jax.jit(functools.partial(layer_histograms, model, loss, kinds))
         tx = make_optimizer(config.optimizer)
-        sanity = _sanity_checks(config, splits["train"], x_train, batch, loss, params, tx)
+        sanity = _sanity_checks(config, splits["train"], x_train, batch, loss, model, tx,
+                                dropout_key)
         report = {
             "complete": False,
             "run_dir": str(run_dir),
             "config": config_to_dict(config),
-            "model": {"source": source, "parameters": sum(
-                int(np.size(leaf)) for leaf in jax.tree.leaves(params))},
+            "model": {"source": source, "class": model.name, "parameters": sum(
+                int(np.size(leaf)) for leaf in jax.tree.leaves(model.params))},
             "data": {
                 "num_classes": train.num_classes,
                 "class_names": list(train.class_names),
@@ -163,22 +169,24 @@ def run_main_job(
             "splits": {name: {"domain": s.domain, "origin": s.data.origin, "size": len(s.data)}
                        for name, s in splits.items()},
             "gradcheck": check.as_dict(),
-            "layer_histograms": {"first": _histogram_lists(0, snapshot(params, *batch))},
+            "layer_histograms": {"first": _histogram_lists(
+                0, snapshot(model.params, model.state, *batch, dropout_key))},
         }
         if not is_complete(run_dir):  # a rerun of a finished run keeps its report until the end
             write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
 
-        batch_key = jax.random.fold_in(jax.random.key(config.train.seed), 1)
-        train_steps = make_train_steps(make_train_step(loss, tx), config.train.batch_size,
-                                       batch_key,
-                                       make_monitored_train_step(apply_with_layers, kinds, tx))
-        result = fit(init_train_state(params, tx), train_steps,
-                     make_evaluator(apply_fn, train.num_classes), arrays, config.train, run_dir,
+        train_steps = make_train_steps(
+            make_train_step(loss, tx, dropout_key), config.train.batch_size,
+            jax.random.fold_in(seed_key, 1),
+            make_monitored_train_step(model, kinds, tx, dropout_key))
+        result = fit(init_train_state(model.params, tx, model.state), train_steps,
+                     make_evaluator(model, train.num_classes), arrays, config.train, run_dir,
                      progress, kinds)
 
-        final_params = result.state.params
-        predict = make_predictor(apply_fn)
-        probabilities = {name: predict(final_params, x) for name, (x, _) in arrays.items()}
+        final = result.state
+        predict = make_predictor(model)
+        probabilities = {name: predict(final.params, final.model_state, x)
+                         for name, (x, _) in arrays.items()}
         _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
         decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
@@ -198,8 +206,8 @@ def run_main_job(
             overfit=sanity["overfit"], curve=curve, learning_curve=lc,
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
             search_best=None if search is None else search["best"])
-        report["layer_histograms"]["last"] = _histogram_lists(int(result.state.step),
-                                                              snapshot(final_params, *batch))
+        report["layer_histograms"]["last"] = _histogram_lists(
+            int(final.step), snapshot(final.params, final.model_state, *batch, dropout_key))
         report["sanity"]["checks"] = [c.as_dict() for c in checks]
         report.update({
             "training": {
@@ -230,11 +238,11 @@ def run_main_job(
         return report
 
 
-def _check_logits(apply_fn, params, train) -> None:
+def _check_logits(model: Model, train) -> None:
     """Raises a ValueError unless the model maps a batch of ``train`` to (batch, classes)."""
     x = jax.ShapeDtypeStruct((2, *train.input_shape), np.float32)
     try:
-        shape = jax.eval_shape(apply_fn, params, x).shape
+        shape = jax.eval_shape(model.logits, model.params, model.state, x).shape
     except Exception as e:  # the user's model, on the data's input shape
         raise ValueError(f"model: could not apply it to inputs of shape (batch, "
                          f"{', '.join(map(str, train.input_shape))}): {e}") from e
@@ -277,13 +285,15 @@ def _save_predictions(path: Path, probabilities: dict[str, np.ndarray], arrays: 
 
 
 def _sanity_checks(config: RunConfig, train: Split, x_train: np.ndarray, batch: tuple,
-                   loss, params, tx) -> dict:
-    """Labels, input scale (as the model sees them), initial loss of ``loss(params, x, y)``,
-    overfit one batch."""
+                   loss: LossFn, model: Model, tx, key: jax.Array) -> dict:
+    """Labels, input scale (as the model sees them), initial loss of the model in training
+    mode (dropout from ``key``), overfit one batch."""
     num_classes = train.data.num_classes
+    initial = float(loss(model.params, model.state, *batch, key)[0])
     checks = [label_check(train.data.y, num_classes), input_scale_check(x_train),
-              initial_loss_check(float(loss(params, *batch)), num_classes)]
-    overfit = overfit_one_batch(make_train_step(loss, tx), init_train_state(params, tx), *batch,
+              initial_loss_check(initial, num_classes)]
+    overfit = overfit_one_batch(make_train_step(loss, tx, key),
+                                init_train_state(model.params, tx, model.state), *batch,
                                 steps=config.diagnose.overfit_steps,
                                 target_loss=config.diagnose.overfit_target_loss)
     return {"checks": checks, "overfit": overfit}

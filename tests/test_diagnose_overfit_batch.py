@@ -8,7 +8,7 @@ import pytest
 from jaxdiag.data import fit_normalizer, load_digits, normalize
 from jaxdiag.diagnose import overfit_one_batch
 from jaxdiag.experiment import cross_entropy_loss, init_train_state, make_train_step
-from jaxdiag.models import build_model, functional
+from jaxdiag.models import as_model, build_model
 
 
 @pytest.fixture(scope="module")
@@ -17,13 +17,14 @@ def setup():
     x = normalize(digits.x, fit_normalizer(digits.x))
     model = build_model("mlp", digits.input_shape, 10, hidden=(128, 128),
                         activation_name="relu", seed=0)
-    apply_fn, params = functional(model)
-    return cross_entropy_loss(apply_fn), params, jnp.asarray(x[:64]), jnp.asarray(digits.y[:64])
+    model = as_model(model)
+    return (cross_entropy_loss(model), model.params, jnp.asarray(x[:64]),
+            jnp.asarray(digits.y[:64]))
 
 
 def check(setup, tx, step_bug=None):
     loss, params, x, y = setup
-    step = make_train_step(loss, tx)
+    step = make_train_step(loss, tx, jax.random.key(0))
     return overfit_one_batch(step_bug(step) if step_bug else step, init_train_state(params, tx),
                              x, y, steps=300)
 
@@ -78,4 +79,5 @@ def test_bad_step_budget(setup):
     loss, params, x, y = setup
     tx = optax.adam(1e-3)
     with pytest.raises(ValueError, match="steps"):
-        overfit_one_batch(make_train_step(loss, tx), init_train_state(params, tx), x, y, steps=3)
+        overfit_one_batch(make_train_step(loss, tx, jax.random.key(0)),
+                          init_train_state(params, tx), x, y, steps=3)

@@ -3,6 +3,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, log_loss
 
 from jaxdiag.experiment import make_evaluator, make_predictor
+from jaxdiag.models import as_model
 
 
 def test_padded_batches_match_scikit_learn():
@@ -10,8 +11,8 @@ def test_padded_batches_match_scikit_learn():
     x = rng.normal(size=(20, 6)).astype(np.float32)
     y = rng.integers(0, 3, 20).astype(np.int32)
     w = rng.normal(size=(6, 3)).astype(np.float32)
-    evaluate = make_evaluator(lambda p, x: x @ p, num_classes=3, batch_size=7)
-    result = evaluate(jnp.asarray(w), x, y)
+    evaluate = make_evaluator(as_model((lambda p, x: x @ p, w)), num_classes=3, batch_size=7)
+    result = evaluate(jnp.asarray(w), {}, x, y)
     logits = x.astype(np.float64) @ w
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
@@ -27,7 +28,8 @@ def test_predictor_gives_softmax_probabilities_of_every_example():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(20, 6)).astype(np.float32)
     w = rng.normal(size=(6, 3)).astype(np.float32)
-    probabilities = make_predictor(lambda p, x: x @ p, batch_size=7)(jnp.asarray(w), x)
+    probabilities = make_predictor(as_model((lambda p, x: x @ p, w)), batch_size=7)(
+        jnp.asarray(w), {}, x)
     logits = x.astype(np.float64) @ w
     expected = np.exp(logits - logits.max(1, keepdims=True))
     expected /= expected.sum(1, keepdims=True)

@@ -10,10 +10,15 @@ from jaxdiag.experiment import (
     make_train_step,
     make_train_steps,
 )
+from jaxdiag.models import as_model
 
 
-def _linear(params, x):
+def _linear_fn(params, x):
     return x @ params["w"] + params["b"]
+
+
+_linear = as_model((_linear_fn, {}))
+KEY = jax.random.key(5)
 
 
 def test_one_sgd_step_matches_a_float64_numpy_gradient():
@@ -22,7 +27,7 @@ def test_one_sgd_step_matches_a_float64_numpy_gradient():
     w, b = rng.normal(size=(3, 4)), rng.normal(size=4)
     tx = optax.sgd(0.1)
     params = {"w": jnp.asarray(w, jnp.float32), "b": jnp.asarray(b, jnp.float32)}
-    state, loss = jax.jit(make_train_step(cross_entropy_loss(_linear), tx))(
+    state, loss = jax.jit(make_train_step(cross_entropy_loss(_linear), tx, KEY))(
         init_train_state(params, tx), jnp.asarray(x, jnp.float32), jnp.asarray(y))
     logits = x @ w + b
     p = np.exp(logits - logits.max(1, keepdims=True))
@@ -60,7 +65,7 @@ def test_chunks_resume_bit_identically():
     y = jnp.asarray(rng.integers(0, 4, 40))
     params = {"w": jnp.zeros((3, 4)), "b": jnp.zeros(4)}
     tx = optax.adam(1e-2)
-    steps = make_train_steps(make_train_step(cross_entropy_loss(_linear), tx), 8,
+    steps = make_train_steps(make_train_step(cross_entropy_loss(_linear), tx, KEY), 8,
                              jax.random.key(2))
     whole, losses = steps(init_train_state(params, tx), x, y, num_steps=30)
     half, first = steps(init_train_state(params, tx), x, y, num_steps=13)
@@ -69,3 +74,19 @@ def test_chunks_resume_bit_identically():
     for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(half), strict=True):
         np.testing.assert_array_equal(a, b)
     assert float(losses[-5:].mean()) < float(losses[:5].mean())
+
+
+def test_each_step_draws_its_own_dropout_key_from_the_step_count():
+    keys = []
+
+    def loss(params, state, x, y, key):
+        keys.append(key)
+        return jnp.sum(params * jax.random.uniform(key)), state
+
+    step = make_train_step(loss, optax.sgd(0.0), KEY)
+    state = init_train_state(jnp.ones(()), optax.sgd(0.0))
+    _, first = step(state, None, None)
+    _, again = step(state, None, None)
+    _, later = step(state._replace(step=state.step + 1), None, None)
+    assert float(first) == float(again) == float(jax.random.uniform(jax.random.fold_in(KEY, 0)))
+    assert float(later) == float(jax.random.uniform(jax.random.fold_in(KEY, 1)))

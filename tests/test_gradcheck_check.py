@@ -164,3 +164,29 @@ def test_integer_and_key_leaves_of_an_nnx_model_with_dropout_are_held_fixed():
 
     report = gradcheck(loss, params, jnp.linspace(-1, 1, 8).reshape(2, 4), float64=True)
     assert report.ok and sorted(report.leaves) == ["dense/bias", "dense/kernel"]
+
+
+def test_an_nnx_module_is_checked_over_its_params_with_batchnorm_and_dropout_fixed():
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.dense = nnx.Linear(4, 6, rngs=rngs)
+            self.norm = nnx.BatchNorm(6, rngs=rngs)
+            self.dropout = nnx.Dropout(0.5, rngs=rngs)
+            self.out = nnx.Linear(6, 3, rngs=rngs)
+
+        def __call__(self, x):
+            return self.out(self.dropout(jnp.tanh(self.norm(self.dense(x)))))
+
+    model = Net(nnx.Rngs(0))
+    model.eval()  # BatchNorm's running statistics, no dropout: a deterministic function
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(8, 4)), jnp.float32)
+
+    def loss(module, x):
+        return jnp.mean(module(x) ** 2)
+
+    report = gradcheck(loss, model, x, float64=True)
+    assert report.ok and sorted(report.leaves) == [
+        "dense/bias", "dense/kernel", "norm/bias", "norm/scale", "out/bias", "out/kernel"]
+    expected = nnx.grad(loss)(model, x)["out"]["kernel"][...]  # NNX's own gradient
+    assert report.loss == pytest.approx(float(loss(model, x)), rel=1e-5)
+    assert np.isfinite(np.asarray(expected)).all()

@@ -45,7 +45,7 @@ def test_your_own_plain_function_is_trained_diagnosed_and_reported(tmp_path):
                                 "diagnose.learning_curve=false", "search.trials=0"])
     params = {"w": np.zeros((64, 10), np.float32), "b": np.zeros(10, np.float32)}
     report = run_main_job(config, tmp_path, progress=False, model=(_linear, params))
-    assert report["model"] == {"source": "yours", "parameters": 650}
+    assert report["model"] == {"source": "yours", "class": "_linear", "parameters": 650}
     assert report["gradcheck"]["ok"] and set(report["gradcheck"]["leaves"]) == {"w", "b"}
     assert report["splits"]["train"]["accuracy"] > 0.9  # a linear model learns the digits
     histograms = report["layer_histograms"]

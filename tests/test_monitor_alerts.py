@@ -1,24 +1,26 @@
 import jax
 import optax
 import pytest
+from flax import nnx
 
 from jaxdiag.data import fit_normalizer, load_digits, normalize
 from jaxdiag.experiment import init_train_state, make_monitored_train_step
-from jaxdiag.models import build_model
-from jaxdiag.monitor import activation_kinds, monitor_alerts, nnx_capture
+from jaxdiag.models import as_model, build_model
+from jaxdiag.monitor import activation_kinds, monitor_alerts
 
 
 def _alerts(activation="relu", tx=None, edit=None, input_scale=1.0):
     digits = load_digits()
     x = normalize(digits.x[:128], fit_normalizer(digits.x)) * input_scale
     y = digits.y[:128]
-    capture, params = nnx_capture(build_model("mlp", (8, 8, 1), 10, hidden=(32, 32),
-                                              activation_name=activation))
+    model = as_model(build_model("mlp", (8, 8, 1), 10, hidden=(32, 32),
+                                 activation_name=activation))
+    params = model.params
     if edit:
         edit(params)
-    kinds = activation_kinds(capture, params, x)
+    kinds = activation_kinds(model, x)
     tx = tx or optax.adam(1e-3)
-    step = jax.jit(make_monitored_train_step(capture, kinds, tx))
+    step = jax.jit(make_monitored_train_step(model, kinds, tx, jax.random.key(0)))
     _, _, stats = step(init_train_state(params, tx), x, y)
     found = monitor_alerts(stats["activations"], stats["gradients"], kinds)
     return {(a.kind, a.where) for a in found}, stats
@@ -55,3 +57,28 @@ def test_large_weights_saturate_tanh():
 def test_learning_rate_and_scale_problems(tx, scale, kind):
     found, _ = _alerts(tx=tx, input_scale=scale)
     assert kind in {k for k, _ in found}
+
+
+class _NormalizedNet(nnx.Module):
+    def __init__(self, rngs: nnx.Rngs):
+        self.dense = nnx.Linear(64, 32, rngs=rngs)
+        self.norm = nnx.BatchNorm(32, rngs=rngs)
+        self.out = nnx.Linear(32, 10, rngs=rngs)
+
+    def __call__(self, x):
+        return self.out(nnx.relu(self.norm(self.dense(x.reshape(len(x), -1)))))
+
+
+def test_a_bias_before_batchnorm_has_no_gradient_and_raises_no_alert():
+    digits = load_digits()
+    x = normalize(digits.x[:128], fit_normalizer(digits.x))
+    model = as_model(_NormalizedNet(nnx.Rngs(0)))
+    kinds = activation_kinds(model, x)
+    tx = optax.adam(1e-3)
+    step = jax.jit(make_monitored_train_step(model, kinds, tx, jax.random.key(0)))
+    _, _, stats = step(init_train_state(model.params, tx, model.state), x, digits.y[:128])
+    assert float(stats["gradients"]["dense/bias"].norm) < 1e-6  # BatchNorm removes the mean
+    assert sorted(stats["gradients"]) == sorted(  # statistics of Params only
+        ["dense/bias", "dense/kernel", "norm/bias", "norm/scale", "out/bias", "out/kernel"])
+    found = monitor_alerts(stats["activations"], stats["gradients"], kinds)
+    assert not [a for a in found if a.kind == "vanishing gradients"]

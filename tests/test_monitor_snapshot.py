@@ -2,6 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxdiag.models import Model
 from jaxdiag.monitor import layer_histograms
 
 
@@ -10,9 +11,14 @@ def _net(params, x):
     return jnp.tanh(hidden) @ params["w2"] + params["b2"], {"hidden": hidden}
 
 
-def _loss(params, x, y):
+def _loss(params, state, x, y, key):
     logits, _ = _net(params, x)
-    return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(len(y)), y])
+    return -jnp.mean(jax.nn.log_softmax(logits)[jnp.arange(len(y)), y]), state
+
+
+def _model(params) -> Model:
+    return Model(lambda p, s, x, k, t: (_net(p, x)[0], s), params, {},
+                 lambda p, s, x, k, t: (_net(p, x)[0], s, _net(p, x)[1]), "tanh net")
 
 
 def _numpy_gradients(params, x, y):
@@ -34,8 +40,9 @@ def test_histograms_match_numpy_for_activations_and_hand_derived_gradients():
     params = {k: v.astype(np.float32) for k, v in params.items()}
     x = rng.normal(size=(32, 6)).astype(np.float32)
     y = rng.integers(0, 4, 32)
-    snap = jax.jit(lambda p, x, y: layer_histograms(_net, _loss, {"hidden": "tanh"}, p, x, y,
-                                                    bins=12))(params, x, y)
+    snap = jax.jit(lambda p, x, y: layer_histograms(_model(p), _loss, {"hidden": "tanh"}, p, {},
+                                                    x, y, jax.random.key(0), bins=12))(
+        params, x, y)
     counts, edges = snap["activations"]["hidden"]
     expected, expected_edges = np.histogram(np.tanh(x @ params["w1"] + params["b1"]), bins=12)
     np.testing.assert_allclose(edges, expected_edges, rtol=1e-5, atol=1e-6)

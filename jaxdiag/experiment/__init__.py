@@ -20,8 +20,10 @@ from jaxdiag.experiment.evaluate import Evaluation, make_evaluator, make_predict
 from jaxdiag.experiment.loop import FitResult, fit
 from jaxdiag.experiment.optimizer import make_optimizer
 from jaxdiag.experiment.train_step import (
+    LossFn,
     TrainState,
     cross_entropy_loss,
+    fixed_state_loss,
     init_train_state,
     make_monitored_train_step,
     make_train_step,
@@ -34,6 +36,7 @@ __all__ = [
     "DiagnoseConfig",
     "Evaluation",
     "FitResult",
+    "LossFn",
     "ModelConfig",
     "OptimizerConfig",
     "RunConfig",
@@ -46,6 +49,7 @@ __all__ = [
     "cross_entropy_loss",
     "first_difference",
     "fit",
+    "fixed_state_loss",
     "init_train_state",
     "load_config",
     "load_splits",

@@ -9,7 +9,7 @@ import numpy as np
 import optax
 
 from jaxdiag.kernels import confusion_matrix
-from jaxdiag.models import ApplyFn, Params
+from jaxdiag.models import Model, Params, State
 
 
 class Evaluation(NamedTuple):
@@ -33,9 +33,10 @@ class Evaluation(NamedTuple):
 
 
 def make_evaluator(
-    apply_fn: ApplyFn, num_classes: int, batch_size: int = 1024
-) -> Callable[[Params, np.ndarray, np.ndarray], Evaluation]:
-    """``evaluate(params, x, y) -> Evaluation`` for x of shape (n, ...) and int labels y (n,).
+    model: Model, num_classes: int, batch_size: int = 1024
+) -> Callable[[Params, State, np.ndarray, np.ndarray], Evaluation]:
+    """``evaluate(params, state, x, y) -> Evaluation`` of ``model`` in evaluation mode, for x
+    of shape (n, ...) and int labels y (n,).
 
     The split is padded to whole batches of ``batch_size`` (padding has weight 0) and scanned
     batch by batch, so memory stays bounded and splits of up to ``batch_size`` examples share
@@ -43,10 +44,10 @@ def make_evaluator(
     """
 
     @jax.jit
-    def sums(params: Params, xb: jax.Array, yb: jax.Array, wb: jax.Array):
+    def sums(params: Params, state: State, xb: jax.Array, yb: jax.Array, wb: jax.Array):
         def body(carry, batch):
             x, y, w = batch
-            logits = apply_fn(params, x)
+            logits = model.logits(params, state, x)
             loss = optax.softmax_cross_entropy_with_integer_labels(logits, y)
             counts = confusion_matrix(y, jnp.argmax(logits, axis=-1), num_classes, w)
             return (carry[0] + jnp.sum(loss * w), carry[1] + counts), None
@@ -54,10 +55,10 @@ def make_evaluator(
         init = (jnp.zeros(()), jnp.zeros((num_classes, num_classes)))
         return jax.lax.scan(body, init, (xb, yb, wb))[0]
 
-    def evaluate(params: Params, x: np.ndarray, y: np.ndarray) -> Evaluation:
+    def evaluate(params: Params, state: State, x: np.ndarray, y: np.ndarray) -> Evaluation:
         n = len(y)
         xb, yb, wb = (_batched(a, batch_size) for a in (x, y, np.ones(n, np.float32)))
-        loss_sum, confusion = sums(params, xb, yb, wb)
+        loss_sum, confusion = sums(params, state, xb, yb, wb)
         confusion = np.asarray(confusion).round().astype(np.int64)
         accuracy = float(np.trace(confusion) / n)
         return Evaluation(float(loss_sum) / n, 1.0 - accuracy, accuracy, confusion)
@@ -66,17 +67,19 @@ def make_evaluator(
 
 
 def make_predictor(
-    apply_fn: ApplyFn, batch_size: int = 1024
-) -> Callable[[Params, np.ndarray], np.ndarray]:
-    """``predict(params, x) -> probabilities``: float32 (n, C) softmax of the logits of x
-    (n, ...), computed in a ``lax.map`` over padded batches of ``batch_size``."""
+    model: Model, batch_size: int = 1024
+) -> Callable[[Params, State, np.ndarray], np.ndarray]:
+    """``predict(params, state, x) -> probabilities``: float32 (n, C) softmax of ``model``'s
+    evaluation-mode logits of x (n, ...), in a ``lax.map`` over padded batches of
+    ``batch_size``."""
 
     @jax.jit
-    def batched(params: Params, xb: jax.Array) -> jax.Array:
-        return jax.lax.map(lambda x: jax.nn.softmax(apply_fn(params, x), axis=-1), xb)
+    def batched(params: Params, state: State, xb: jax.Array) -> jax.Array:
+        return jax.lax.map(lambda x: jax.nn.softmax(model.logits(params, state, x), axis=-1),
+                           xb)
 
-    def predict(params: Params, x: np.ndarray) -> np.ndarray:
-        out = np.asarray(batched(params, _batched(x, batch_size)))
+    def predict(params: Params, state: State, x: np.ndarray) -> np.ndarray:
+        out = np.asarray(batched(params, state, _batched(x, batch_size)))
         return out.reshape(-1, out.shape[-1])[:len(x)]
 
     return predict

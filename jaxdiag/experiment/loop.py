@@ -15,7 +15,6 @@ from jaxdiag.experiment.config import TrainConfig
 from jaxdiag.experiment.evaluate import Evaluation
 from jaxdiag.experiment.tensorboard import summary_writer
 from jaxdiag.experiment.train_step import TrainState
-from jaxdiag.models import Params
 from jaxdiag.monitor import monitor_alerts
 
 Arrays = tuple[np.ndarray, np.ndarray]
@@ -90,7 +89,7 @@ def fit(
                     history["diverged_at"] = step
                 done = step == config.steps or history["diverged_at"] is not None
                 if step % config.eval_every == 0 or done:
-                    final = _evaluate_splits(evaluate, state.params, splits)
+                    final = _evaluate_splits(evaluate, state, splits)
                     _record_evaluations(final, step, history, writer)
                 if step % config.checkpoint_every == 0 or done:
                     checkpointer.save(step, state, history)
@@ -100,14 +99,15 @@ def fit(
         writer.close()
         checkpointer.close()
     if final is None:  # resumed from the final checkpoint: nothing left to train
-        final = _evaluate_splits(evaluate, state.params, splits)
+        final = _evaluate_splits(evaluate, state, splits)
     return FitResult(state, history, final, resumed_from)
 
 
 def _evaluate_splits(
-    evaluate: Callable[..., Evaluation], params: Params, splits: Mapping[str, Arrays]
+    evaluate: Callable[..., Evaluation], state: TrainState, splits: Mapping[str, Arrays]
 ) -> dict[str, Evaluation]:
-    return {name: evaluate(params, *arrays) for name, arrays in splits.items()}
+    return {name: evaluate(state.params, state.model_state, *arrays)
+            for name, arrays in splits.items()}
 
 
 def _record_evaluations(

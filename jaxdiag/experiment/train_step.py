@@ -8,84 +8,110 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxdiag.models import ApplyFn, Params
-from jaxdiag.monitor import CaptureFn, activation_stats, leaf_gradient_stats
+from jaxdiag.models import Model, Params, State
+from jaxdiag.monitor import activation_stats, leaf_gradient_stats
 
 
 class TrainState(NamedTuple):
-    """Everything that changes during training: a pytree, checkpointed as it is."""
+    """Everything that changes during training: a pytree, checkpointed as it is.
+
+    ``model_state`` is what the model carries besides its parameters (BatchNorm statistics,
+    dropout RNG counts; ``{}`` for none), updated by each training step.
+    """
 
     params: Params
     opt_state: optax.OptState
     step: jax.Array  # int32 scalar: steps taken so far
+    model_state: State = {}  # noqa: RUF012 (a NamedTuple default, never mutated)
 
 
-def init_train_state(params: Params, tx: optax.GradientTransformation) -> TrainState:
-    return TrainState(params, tx.init(params), jnp.zeros((), jnp.int32))
+LossFn = Callable[[Params, State, jax.Array, Any, jax.Array], tuple[jax.Array, State]]
+
+
+def init_train_state(params: Params, tx: optax.GradientTransformation,
+                     model_state: State | None = None) -> TrainState:
+    return TrainState(params, tx.init(params), jnp.zeros((), jnp.int32),
+                      {} if model_state is None else model_state)
 
 
 def _mean_cross_entropy(logits: jax.Array, y: jax.Array) -> jax.Array:
     return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
 
-def cross_entropy_loss(apply_fn: ApplyFn) -> Callable[[Params, jax.Array, jax.Array], jax.Array]:
-    """``loss(params, x, y)``: mean softmax cross-entropy of integer labels y (shape (b,))."""
+def cross_entropy_loss(model: Model) -> LossFn:
+    """``loss(params, state, x, y, key) -> (mean softmax cross-entropy, new state)`` of integer
+    labels y (shape (b,)), in training mode (dropout from ``key``, BatchNorm on the batch)."""
 
-    def loss(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
-        return _mean_cross_entropy(apply_fn(params, x), y)
+    def loss(params: Params, state: State, x: jax.Array, y: jax.Array, key: jax.Array):
+        logits, new_state = model.apply(params, state, x, key, True)
+        return _mean_cross_entropy(logits, y), new_state
 
     return loss
 
 
-def _apply_gradients(state: TrainState, grads: Params, tx: optax.GradientTransformation):
+def fixed_state_loss(loss_fn: LossFn, state: State, key: jax.Array
+                     ) -> Callable[[Params, jax.Array, Any], jax.Array]:
+    """``loss(params, x, y) -> scalar``: ``loss_fn`` with the model state and the dropout key
+    held fixed, a deterministic function of the parameters (for gradient checks, the initial
+    loss and histograms)."""
+    return lambda params, x, y: loss_fn(params, state, x, y, key)[0]
+
+
+def _apply_gradients(state: TrainState, grads: Params, model_state: State,
+                     tx: optax.GradientTransformation):
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    return TrainState(params, opt_state, state.step + 1), updates
+    return TrainState(params, opt_state, state.step + 1, model_state), updates
 
 
 def make_train_step(
-    loss_fn: Callable[[Params, jax.Array, jax.Array], jax.Array],
+    loss_fn: LossFn,
     tx: optax.GradientTransformation,
-) -> Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, jax.Array]]:
-    """One optimizer step on one minibatch: ``(state, x, y) -> (state, loss)``."""
+    key: jax.Array,
+) -> Callable[[TrainState, jax.Array, Any], tuple[TrainState, jax.Array]]:
+    """One optimizer step on one minibatch: ``(state, x, y) -> (state, loss)``; the step's
+    dropout key is ``fold_in(key, state.step)``, so a resumed run draws the same masks."""
 
-    def train_step(state: TrainState, x: jax.Array, y: jax.Array) -> tuple[TrainState, jax.Array]:
-        loss, grads = jax.value_and_grad(loss_fn)(state.params, x, y)
-        return _apply_gradients(state, grads, tx)[0], loss
+    def train_step(state: TrainState, x: jax.Array, y: Any) -> tuple[TrainState, jax.Array]:
+        (loss, model_state), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            state.params, state.model_state, x, y, jax.random.fold_in(key, state.step))
+        return _apply_gradients(state, grads, model_state, tx)[0], loss
 
     return train_step
 
 
 def make_monitored_train_step(
-    apply_with_layers: CaptureFn,
+    model: Model,
     kinds: dict[str, str],
     tx: optax.GradientTransformation,
+    key: jax.Array,
     bins: int = 30,
 ) -> Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, jax.Array, dict]]:
     """The cross-entropy step of ``make_train_step``, also returning monitor statistics.
 
     Args:
-      apply_with_layers: ``(params, x) -> (logits, {layer: output})``, e.g. from
-        ``jaxdiag.monitor.nnx_capture``.
+      model: the model (``jaxdiag.models.as_model``); its ``capture`` gives the layers.
       kinds: {layer: activation function}, from ``jaxdiag.monitor.activation_kinds``.
       tx: the optimizer.
+      key: the dropout key, as for ``make_train_step``.
       bins: histogram bins per layer.
 
     Returns:
       ``(state, x, y) -> (state, loss, stats)``; ``stats`` is {"activations": {layer:
-      ActivationStats}, "gradients": {leaf path: GradientStats}}, all arrays.
+      ActivationStats}, "gradients": {Param leaf path: GradientStats}}, all arrays.
     """
 
-    def loss_with_layers(params, x, y):
-        logits, layers = apply_with_layers(params, x)
+    def loss_with_layers(params, model_state, x, y, step_key):
+        logits, new_state, layers = model.capture(params, model_state, x, step_key, True)
         stats = {name: activation_stats(out, kinds.get(name, "none"), bins)
                  for name, out in layers.items()}
-        return _mean_cross_entropy(logits, y), stats
+        return _mean_cross_entropy(logits, y), (new_state, stats)
 
     def train_step(state: TrainState, x: jax.Array, y: jax.Array):
-        (loss, activations), grads = jax.value_and_grad(loss_with_layers, has_aux=True)(
-            state.params, x, y)
-        new_state, updates = _apply_gradients(state, grads, tx)
+        (loss, (model_state, activations)), grads = jax.value_and_grad(
+            loss_with_layers, has_aux=True)(state.params, state.model_state, x, y,
+                                            jax.random.fold_in(key, state.step))
+        new_state, updates = _apply_gradients(state, grads, model_state, tx)
         return new_state, loss, {"activations": activations,
                                  "gradients": leaf_gradient_stats(grads, state.params, updates)}
 

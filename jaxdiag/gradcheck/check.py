@@ -22,6 +22,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from jaxdiag.gradcheck.report import Coordinate, GradcheckReport, LeafCheck
 from jaxdiag.kernels import central_differences
@@ -82,6 +83,16 @@ def _derivatives(fn, treedef, plan, batch_size, leaves, args, key, eps):
     return value, out
 
 
+def _over_params(fn: Callable[..., jax.Array], module: nnx.Module) -> tuple[Callable, Any]:
+    """``(fn over the module's Param leaves as a pure dict, those leaves)``."""
+    graphdef, params, rest = nnx.split(module, nnx.Param, ...)
+
+    def over_params(pure_params, *args):
+        return fn(nnx.merge(graphdef, pure_params, rest), *args)
+
+    return over_params, nnx.to_pure_dict(params)
+
+
 def _check_args(num_directions, num_coordinates, exhaustive_size, eps, rtol, atol) -> None:
     for name, value, low in (("num_directions", num_directions, 0),
                              ("num_coordinates", num_coordinates, 0),
@@ -115,7 +126,10 @@ def gradcheck(
 
     Args:
       fn: ``fn(params, *args)`` returning a scalar; traced with jit.
-      params: pytree of arrays; its floating leaves are checked, the others held fixed.
+      params: pytree of arrays; its floating leaves are checked, the others (integers, RNG
+        keys and counts) held fixed. Or a Flax NNX module that ``fn`` takes: its ``nnx.Param``
+        leaves are checked, everything else (BatchNorm statistics, dropout RNG state) held
+        fixed, and the report's paths are those of ``nnx.to_pure_dict``.
       *args: the other arguments of ``fn`` (a batch, labels...).
       num_directions: random unit directions per leaf larger than ``exhaustive_size``.
       num_coordinates: random coordinate axes per leaf larger than ``exhaustive_size``.
@@ -133,6 +147,8 @@ def gradcheck(
       ``GradcheckReport``; ``str(report)`` is a table with one row per leaf.
     """
     _check_args(num_directions, num_coordinates, exhaustive_size, eps, rtol, atol)
+    if isinstance(params, nnx.Module):
+        fn, params = _over_params(fn, params)
     if float64:
         with jax.enable_x64(True):
             return gradcheck(fn, _to_float64(params), *_to_float64(args),

@@ -1,4 +1,5 @@
-"""Floor 1: small baseline models in Flax NNX, and their pure functional form."""
+"""Floor 1: the model contract (any Flax NNX, Linen or plain model as one pure function of
+its params and state) and the built-in baseline models."""
 
 from collections.abc import Sequence
 
@@ -6,7 +7,17 @@ from flax import nnx
 
 from jaxdiag.models.activations import ACTIVATIONS, activation
 from jaxdiag.models.cnn import LeNet
-from jaxdiag.models.functional import ApplyFn, Params, functional
+from jaxdiag.models.contract import (
+    ApplyFn,
+    CaptureFn,
+    Layers,
+    Model,
+    ModelFn,
+    Params,
+    State,
+    as_model,
+    functional,
+)
 from jaxdiag.models.mlp import MLP
 from jaxdiag.models.trunk import ConvTrunk, Trunk
 
@@ -37,11 +48,17 @@ __all__ = [
     "MLP",
     "MODEL_NAMES",
     "ApplyFn",
+    "CaptureFn",
     "ConvTrunk",
+    "Layers",
     "LeNet",
+    "Model",
+    "ModelFn",
     "Params",
+    "State",
     "Trunk",
     "activation",
+    "as_model",
     "build_model",
     "functional",
 ]

@@ -1,13 +1,7 @@
 """Floor 2: per-layer activation and per-leaf gradient statistics inside jit, and alerts."""
 
 from jaxdiag.monitor.alerts import Alert, monitor_alerts
-from jaxdiag.monitor.capture import (
-    CaptureFn,
-    activation_kinds,
-    capture_model,
-    linen_capture,
-    nnx_capture,
-)
+from jaxdiag.monitor.capture import KINDS, activation_kinds
 from jaxdiag.monitor.snapshot import layer_histograms
 from jaxdiag.monitor.statistics import (
     ActivationStats,
@@ -19,18 +13,15 @@ from jaxdiag.monitor.statistics import (
 )
 
 __all__ = [
+    "KINDS",
     "ActivationStats",
     "Alert",
-    "CaptureFn",
     "GradientStats",
     "activation_kinds",
     "activation_stats",
-    "capture_model",
     "gradient_stats",
     "histogram",
     "layer_histograms",
     "leaf_gradient_stats",
-    "linen_capture",
     "monitor_alerts",
-    "nnx_capture",
 ]

@@ -29,7 +29,9 @@ def monitor_alerts(activations: dict, gradients: dict, kinds: dict[str, str]) ->
 
     Returns:
       Alerts about dead units, saturation, exploding or vanishing gradients and update ratios
-      far from 1e-3, in that order.
+      far from 1e-3, in that order. Vanishing gradients are judged on the weights: a leaf
+      named "bias" is never flagged (before BatchNorm or LayerNorm its gradient is zero by
+      construction; a bias after a vanishing layer vanishes with that layer's weights).
     """
     out = []
     for layer, s in activations.items():
@@ -49,6 +51,8 @@ def monitor_alerts(activations: dict, gradients: dict, kinds: dict[str, str]) ->
                          "loss: lower the learning rate, clip gradients, check the data"))
     largest = max(norms.values(), default=0.0)
     for path, norm in norms.items():
+        if path.rsplit("/", 1)[-1] == "bias":
+            continue  # a bias that feeds a normalization layer has no gradient by construction
         if math.isfinite(largest) and largest > 0 and norm < VANISHING_RATIO * largest:
             out.append(Alert("vanishing gradients", path, norm,
                              "saturating activations or a deep stack without normalization or "

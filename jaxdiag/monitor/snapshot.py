@@ -10,30 +10,34 @@ from typing import Any
 
 import jax
 
-from jaxdiag.monitor.capture import CaptureFn
+from jaxdiag.models import Model, State
 from jaxdiag.monitor.statistics import activation_stats, histogram
 
 Histograms = dict[str, tuple[jax.Array, jax.Array]]
 
 
 def layer_histograms(
-    apply_with_layers: CaptureFn,
-    loss: Callable[[Any, jax.Array, jax.Array], jax.Array],
+    model: Model,
+    loss: Callable[..., tuple[jax.Array, State]],
     kinds: dict[str, str],
     params: Any,
+    state: State,
     x: jax.Array,
     y: jax.Array,
+    key: jax.Array,
     bins: int = 30,
 ) -> dict[str, Histograms]:
     """Activation and gradient histograms at ``params`` on the batch ``(x, y)``.
 
     Args:
-      apply_with_layers: ``(params, x) -> (output, {layer: pre-activation output})``, as
-        ``nnx_capture`` or ``linen_capture`` return.
-      loss: ``loss(params, x, y) -> scalar`` whose gradient is histogrammed.
+      model: the model (``jaxdiag.models.as_model``), run in training mode with ``key`` as
+        its dropout key, so the layers are seen as training sees them.
+      loss: ``loss(params, state, x, y, key) -> (scalar, new state)`` (as
+        ``jaxdiag.experiment.cross_entropy_loss`` builds it) whose gradient is histogrammed.
       kinds: {layer: "relu" | "tanh" | "sigmoid" | "none"} (``activation_kinds``); each
         layer's histogram is of its activations after that function.
-      params: the parameters (a pytree); x, y: one batch.
+      params, state: the parameters and the model state; x, y: one batch.
+      key: the dropout key.
       bins: static number of bins.
 
     Returns:
@@ -41,12 +45,12 @@ def layer_histograms(
       float32 counts of shape (bins,) and edges of shape (bins + 1,) spanning each
       histogram's minimum to maximum. Jit-compatible with ``bins`` static.
     """
-    _, layers = apply_with_layers(params, x)
+    _, _, layers = model.capture(params, state, x, key, True)
     activations = {}
     for name, output in layers.items():
         stats = activation_stats(output, kinds.get(name, "none"), bins)
         activations[name] = (stats.histogram, stats.edges)
-    grads = jax.grad(loss)(params, x, y)
+    grads = jax.grad(lambda p: loss(p, state, x, y, key)[0])(params)
     gradients = {jax.tree_util.keystr(path, simple=True, separator="/"): histogram(g, bins)
                  for path, g in jax.tree_util.tree_flatten_with_path(grads)[0]}
     return {"activations": activations, "gradients": gradients}
