@@ -58,7 +58,7 @@ def sequential_trainer(task: MLPTask, data: Data, batch_size: int):
     @jax.jit
     def train(learning_rate, seed):
         key = jax.random.key(seed)
-        params = task.init(jax.random.fold_in(key, 0), hp)
+        params, _ = task.init(jax.random.fold_in(key, 0), hp)
         tx = optax.sgd(learning_rate, 0.9)
         batches = minibatch_indices(seed, jnp.arange(STEPS), batch_size, len(x))
 

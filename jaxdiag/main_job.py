@@ -4,6 +4,7 @@ Sits between floor 5 (diagnose) and floor 7 (cli): it composes the floors below 
 methodology's steps and returns the report that ``report.json`` holds.
 """
 
+import dataclasses
 import functools
 import io
 import json
@@ -60,7 +61,15 @@ from jaxdiag.models import Model, as_model, build_model
 from jaxdiag.models.footprint import parameter_bytes, require_fits
 from jaxdiag.monitor import activation_kinds, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
-from jaxdiag.search import SweepConfig, SweepTrainConfig, run_sweep, space_from_dict
+from jaxdiag.search import (
+    MLPTask,
+    ModelTask,
+    SweepConfig,
+    SweepTrainConfig,
+    Task,
+    run_sweep,
+    space_from_dict,
+)
 
 WORST_MISTAKES_FILE = "worst_mistakes.png"
 
@@ -77,9 +86,13 @@ def run_main_job(
 
     ``model`` replaces the config's baseline (``config.model`` is then unused): a Flax NNX
     module, a ``(linen_module, variables)`` pair or an ``(apply_fn, params)`` pair whose
-    ``apply_fn(params, x)`` returns logits of shape (batch, classes); see ``capture_model``.
-    Resuming needs the same model again. The data diagnoses and the search still train MLPs
-    shaped by ``config.model.hidden``.
+    ``apply_fn(params, x)`` returns logits of shape (batch, classes) (see
+    ``jaxdiag.models.as_model``), or a factory ``key -> model`` of those. Resuming needs the
+    same model again. The label-error folds, the learning curve and the random search are
+    populations of that model (``ModelTask``): from a factory each member is built from its
+    own key, from a model every member starts from its weights. Without ``model`` they are
+    populations of the configured built-in model (the MLP as the population's fast ``MLPTask``
+    of the widest hidden layer and as many layers).
 
     Steps: load and split the data (train and train-dev from the source domain, dev and test
     from the target domain); normalize inputs with train statistics; sanity checks (labels,
@@ -123,6 +136,9 @@ def run_main_job(
     normalizer = fit_normalizer(train.x)
     arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
 
+    task = population_task(config, model, train)
+    if callable(model) and not isinstance(model, nnx.Module | tuple | Model):
+        model = model(jax.random.key(config.train.seed))  # a factory: the baseline at the seed
     if model is None:
         def make_model():
             return build_model(config.model.name, train.input_shape, train.num_classes,
@@ -196,8 +212,8 @@ def run_main_job(
                                        initial_loss=sanity["overfit"].initial_loss)
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                    result.final["dev"], run_dir)
-        suspects, lc = _data_diagnoses(config, arrays, train.num_classes)
-        search = random_search(config, run_dir, progress) if config.search.trials else None
+        suspects, lc = _data_diagnoses(config, arrays, train.num_classes, task)
+        search = random_search(config, run_dir, progress, task) if config.search.trials else None
         chance = chance_level_check("train_dev", errors["train_dev"], arrays["train_dev"][1],
                                     y_train, train.num_classes, train_error=errors["train"])
         checks = [*sanity["checks"], chance]
@@ -205,7 +221,8 @@ def run_main_job(
             decomposition, gradcheck_ok=check.ok, sanity=checks,
             overfit=sanity["overfit"], curve=curve, learning_curve=lc,
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
-            search_best=None if search is None else search["best"])
+            search_best=None if search is None or search["best"] is None
+            else {**search["best"], "model": search["model"]})
         report["layer_histograms"]["last"] = _histogram_lists(
             int(final.step), snapshot(final.params, final.model_state, *batch, dropout_key))
         report["sanity"]["checks"] = [c.as_dict() for c in checks]
@@ -226,8 +243,9 @@ def run_main_job(
             "loss_curve": [f.as_dict() for f in curve],
             "error_analysis": analysis,
             "label_errors": None if suspects is None else {
-                "share": len(suspects.indices) / len(train), **suspects.as_dict()},
-            "learning_curve": None if lc is None else lc.as_dict(),
+                "model": task.name, "share": len(suspects.indices) / len(train),
+                **suspects.as_dict()},
+            "learning_curve": None if lc is None else {"model": task.name, **lc.as_dict()},
             "next_steps": [s._asdict() for s in recommended],
             "history": result.history,
         })
@@ -350,13 +368,34 @@ def _error_analysis(config: RunConfig, dev: Split, tags: dict[str, np.ndarray],
             "tags": error_categories(y, predicted, tags)}
 
 
-def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int) -> tuple:
+def population_task(config: RunConfig, model: Any, train) -> Task:
+    """The model the job's populations train: ``model`` (a model, or a factory ``key ->
+    model``) as a ``ModelTask``; else the configured built-in model (the MLP as ``MLPTask`` of
+    the widest hidden layer and as many layers, the CNN as a ``ModelTask``)."""
+    if model is not None:
+        if callable(model) and not isinstance(model, nnx.Module | tuple | Model):
+            return ModelTask(factory=model)
+        return ModelTask(model=model)
+    if config.model.name == "mlp":
+        return MLPTask(int(np.prod(train.input_shape)), train.num_classes,
+                       width=max(config.model.hidden), depth=len(config.model.hidden),
+                       optimizer="adam")
+    return ModelTask(factory=functools.partial(
+        _built_in, config.model.name, tuple(train.input_shape), train.num_classes,
+        config.model.activation))
+
+
+def _built_in(name: str, input_shape: tuple, num_classes: int, activation: str,
+              key: jax.Array) -> nnx.Module:
+    return build_model(name, input_shape, num_classes, activation_name=activation, seed=key)
+
+
+def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Task) -> tuple:
     """Suspected label errors in the training split and the learning curve, each trained as
-    one population of MLPs shaped like the baseline; None where switched off."""
+    one population of ``task``; None where switched off."""
     settings = config.diagnose
     x, y = arrays["train"]
-    shape = {"width": max(config.model.hidden), "depth": len(config.model.hidden),
-             "steps": settings.population_steps, "seed": config.train.seed,
+    shape = {"task": task, "steps": settings.population_steps, "seed": config.train.seed,
              "batch_size": config.train.batch_size}
     suspects = lc = None
     if settings.label_errors:
@@ -368,13 +407,13 @@ def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int) -> tuple:
     return suspects, lc
 
 
-def random_search(config: RunConfig, run_dir: Path, progress: bool) -> dict:
+def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) -> dict:
     """The optional random search of ``config.search``, as a resumable sweep in
-    ``run_dir/search``: one vmap population of MLPs shaped like the baseline (the widest
-    hidden layer, as many layers), learning rate, weight decay and dropout drawn at random.
+    ``run_dir/search``: one vmap population of ``task``'s model, learning rate and weight
+    decay drawn at random (and dropout, for the built-in MLP, whose rate is traced).
 
     Returns:
-      The sweep summary (best trial, leaderboard) and the space searched.
+      The sweep summary (the model, best trial, leaderboard) and the space searched.
     """
     adam = config.optimizer.name in ("adam", "adamw")
     low, high = (1e-4, 1e-1) if adam else (1e-3, 1.0)
@@ -383,15 +422,18 @@ def random_search(config: RunConfig, run_dir: Path, progress: bool) -> dict:
         "weight_decay": {"type": "log_uniform", "low": 1e-6, "high": 1e-2},
         "dropout": {"type": "uniform", "low": 0.0, "high": 0.5},
     }
+    space_values = {k: v for k, v in space_values.items() if k in task.traced_hparams}
+    if isinstance(task, ModelTask):  # the configured optimizer, with traced hyperparameters
+        task = dataclasses.replace(task, optimizer="adam" if adam else "sgd")
     sweep = SweepConfig(
         name="search", sampler="random", seed=config.train.seed, populations=1,
         population_size=config.search.trials, data=config.data,
         train=SweepTrainConfig(steps=config.search.steps, batch_size=config.train.batch_size,
                                width=max(config.model.hidden), depth=len(config.model.hidden),
                                optimizer="adam" if adam else "sgd"))
-    resolved = {**config_to_dict(sweep), "space": space_values}
+    resolved = {**config_to_dict(sweep), "space": space_values, "model": task.name}
     summary = run_sweep(sweep, space_from_dict(space_values), resolved, run_dir,
-                        progress=progress)
+                        progress=progress, task=None if isinstance(task, MLPTask) else task)
     return {"space": space_values, "steps": config.search.steps, **summary}
 
 

@@ -1,7 +1,10 @@
 import json
 
+import flax.linen as nn
+import jax
 import numpy as np
 import pytest
+from flax import nnx
 
 from jaxdiag.experiment import load_config
 from jaxdiag.main_job import read_dev_tags, run_main_job
@@ -82,3 +85,55 @@ def test_shuffled_labels_make_the_label_mismatch_the_first_next_step(tmp_path):
     assert not chance["ok"] and chance["values"]["chance"] == pytest.approx(0.9, abs=0.02)
     first = report["next_steps"][0]
     assert first["stage"] == "debug" and first["action"].startswith("labels do not match")
+
+
+class _NNXNet(nnx.Module):
+    """A user's NNX model with BatchNorm and Dropout (the model that used to crash the job)."""
+
+    def __init__(self, rngs: nnx.Rngs):
+        self.dense = nnx.Linear(64, 32, use_bias=False, rngs=rngs)
+        self.norm = nnx.BatchNorm(32, rngs=rngs)
+        self.drop = nnx.Dropout(0.2, rngs=rngs)
+        self.out = nnx.Linear(32, 10, rngs=rngs)
+
+    def __call__(self, x):
+        return self.out(self.drop(nnx.relu(self.norm(self.dense(x.reshape(len(x), -1))))))
+
+
+class _LinenNet(nn.Module):
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        h = nn.Dense(32, use_bias=False)(x.reshape(len(x), -1))
+        return nn.Dense(10)(nn.relu(nn.BatchNorm(use_running_average=not train)(h)))
+
+
+def _short(name: str, *extra: str):
+    return load_config(None, [f"name={name!r}", "train.steps=100", "train.eval_every=100",
+                              "train.checkpoint_every=100", "diagnose.overfit_steps=20",
+                              "diagnose.population_steps=60", "diagnose.learning_curve=false",
+                              *extra])
+
+
+def test_a_user_nnx_model_with_batchnorm_and_dropout_runs_everywhere(tmp_path):
+    """Baseline, gradcheck, monitor and the label-error folds all train the user's model."""
+    report = run_main_job(_short("nnx", "search.trials=0", "optimizer.learning_rate=1e-2"),
+                          tmp_path, progress=False,
+                          model=lambda key: _NNXNet(nnx.Rngs(key)))
+    assert report["model"]["class"] == "_NNXNet" and report["gradcheck"]["ok"]
+    assert sorted(report["gradcheck"]["leaves"]) == [
+        "dense/kernel", "norm/bias", "norm/scale", "out/bias", "out/kernel"]
+    assert report["monitor"]["activation_kinds"]["norm"] == "relu"
+    assert not [a for a in report["monitor"]["alerts"] if a["kind"] == "vanishing gradients"]
+    assert report["label_errors"]["model"] == "_NNXNet"
+    assert report["splits"]["train"]["accuracy"] > 0.8
+
+
+def test_a_user_linen_model_with_batchnorm_is_searched_as_itself(tmp_path):
+    x = np.zeros((1, 8, 8, 1), np.float32)
+    report = run_main_job(_short("linen", "diagnose.label_errors=false", "search.trials=2",
+                                 "search.steps=40"), tmp_path, progress=False,
+                          model=(_LinenNet(), _LinenNet().init(jax.random.key(0), x)))
+    assert report["model"]["class"] == "_LinenNet" and report["gradcheck"]["ok"]
+    assert report["search"]["model"] == "_LinenNet"
+    assert sorted(report["search"]["space"]) == ["learning_rate", "weight_decay"]  # no dropout
+    assert report["search"]["counts"]["complete"] == 2

@@ -14,6 +14,7 @@ from jaxdiag.search import (
     minibatch_indices,
     train_population,
 )
+from jaxdiag.search.task import evaluate
 
 TASK = MLPTask(8, 3, width=16, depth=2)
 STEPS, BATCH = 40, 16
@@ -59,7 +60,7 @@ def test_a_member_matches_a_plain_optax_loop():
     hp = {k: np.float32(v[i]) for k, v in HPARAMS.items()}
     hp["dropout"] = np.float32(0.0)
     key = jax.random.key(SEEDS[i])
-    params = TASK.init(jax.random.fold_in(key, 0), hp)
+    params, _ = TASK.init(jax.random.fold_in(key, 0), hp)
     tx = optax.chain(optax.add_decayed_weights(hp["weight_decay"]),
                      optax.sgd(hp["learning_rate"], hp["momentum"]))
     state = tx.init(params)
@@ -111,7 +112,7 @@ def test_halving_keeps_the_best_and_compaction_changes_no_number():
     # each member's parameters are those at its last step, stopped early or not
     for i in range(len(SEEDS)):
         params = [(w[i], b[i]) for w, b in halved.params]
-        error, loss = TASK.evaluate(params, DATA.x_dev, DATA.y_dev)
+        error, loss = evaluate(TASK, params, {}, DATA.x_dev, DATA.y_dev)
         np.testing.assert_allclose(error, halved.dev_error[i])
         np.testing.assert_allclose(loss, halved.dev_loss[i], rtol=1e-5)
 

@@ -12,7 +12,8 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from jaxdiag.diagnose.subset_models import train_on_subsets
+from jaxdiag.diagnose.subset_models import subset_task, train_on_subsets
+from jaxdiag.search import Task
 
 
 class LabelErrors(NamedTuple):
@@ -100,14 +101,17 @@ def cross_validated_probabilities(
     learning_rate: float = 1e-3,
     weight_decay: float = 1e-4,
     seed: int = 0,
+    task: Task | None = None,
 ) -> np.ndarray:
-    """Out-of-sample probabilities of every example: an MLP per fold, trained as one population.
+    """Out-of-sample probabilities of every example: a model per fold, trained as one population.
 
     Args:
       x: float (n, ...) normalized inputs; y: int (n,) labels in [0, num_classes).
       folds: k of k-fold cross-validation, >= 2; fold membership is a seeded permutation.
-      steps, batch_size, width, depth, learning_rate, weight_decay: each fold's AdamW MLP.
+      steps, batch_size, learning_rate, weight_decay: each fold's training.
+      width, depth: the default model's (an AdamW MLP) when ``task`` is None.
       seed: the folds, the initializations and the minibatches.
+      task: the folds' model (e.g. ``ModelTask`` of the user's model).
 
     Returns:
       float32 (n, num_classes): each example's probabilities from the member that did not
@@ -118,8 +122,9 @@ def cross_validated_probabilities(
         raise ValueError(f"folds: expected 2 <= folds <= {n} examples, found {folds}.")
     fold = np.random.default_rng(seed).permutation(n) % folds
     masks = fold[None, :] != np.arange(folds)[:, None]
-    logits, _ = train_on_subsets(x, y, masks, num_classes, steps=steps, batch_size=batch_size,
-                                 width=width, depth=depth, learning_rate=learning_rate,
-                                 weight_decay=weight_decay, seed=seed)  # (folds, n, C)
+    logits, _ = train_on_subsets(x, y, masks, subset_task(task, x, num_classes, width, depth),
+                                 steps=steps, batch_size=batch_size,
+                                 learning_rate=learning_rate, weight_decay=weight_decay,
+                                 seed=seed)  # (folds, n, C)
     probabilities = np.asarray(jax.nn.softmax(logits, axis=-1))
     return probabilities[fold, np.arange(n)]

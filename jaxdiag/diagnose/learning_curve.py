@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from jaxdiag.diagnose.subset_models import train_on_subsets
+from jaxdiag.diagnose.subset_models import subset_task, train_on_subsets
+from jaxdiag.search import Task
 
 FRACTIONS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0)
 MIN_GAIN = 0.005  # doubling the data must lower dev error by half a point ...
@@ -103,8 +104,9 @@ def learning_curve(
     depth: int = 2,
     learning_rate: float = 1e-3,
     seed: int = 0,
+    task: Task | None = None,
 ) -> LearningCurve:
-    """Trains ``len(fractions) * seeds`` AdamW MLPs as one population and fits the curve.
+    """Trains ``len(fractions) * seeds`` models as one population and fits the curve.
 
     Args:
       x_train, y_train: normalized training inputs (n, ...) and int labels (n,).
@@ -114,8 +116,10 @@ def learning_curve(
         draws one permutation and a fraction f trains on its first round(f * n) examples, so
         the subsets are nested.
       seeds: repetitions per fraction (initialization, minibatches and subset).
-      steps, batch_size, width, depth, learning_rate: every member's training.
+      steps, batch_size, learning_rate: every member's training.
+      width, depth: the default model's (an AdamW MLP) when ``task`` is None.
       seed: the base seed.
+      task: the members' model (e.g. ``ModelTask`` of the user's model).
 
     Returns:
       LearningCurve.
@@ -136,8 +140,8 @@ def learning_curve(
             masks[s, f, order[:size]] = True
     masks = masks.reshape(-1, n)
     logits, result = train_on_subsets(
-        x_train, y_train, masks, num_classes, dev=(x_dev, y_dev), steps=steps,
-        batch_size=batch_size, width=width, depth=depth, learning_rate=learning_rate,
+        x_train, y_train, masks, subset_task(task, x_train, num_classes, width, depth),
+        dev=(x_dev, y_dev), steps=steps, batch_size=batch_size, learning_rate=learning_rate,
         seed=seed)  # (K, n, C)
     wrong = np.argmax(logits, -1) != y_train
     train_error = ((wrong & masks).sum(1) / masks.sum(1)).reshape(seeds, -1).mean(0)

@@ -54,8 +54,9 @@ def next_steps(
       learning_curve: the learning curve, when it ran.
       suspected_label_errors: the share of training examples confident learning suspects.
       search_best: the best trial of a hyperparameter search that ran, {"hparams": {name:
-        value}, "dev_error": fraction}; the tuning step then says whether it beat the model
-        on dev (by at least half a point) and with which values.
+        value}, "dev_error": fraction[, "model": the class it trained]}; the tuning step then
+        says whether it beat the model on dev (by at least half a point), with which values
+        and of which model.
 
     Returns:
       NextStep list. Any "debug" step comes first and then only the first gap-driven step
@@ -121,8 +122,9 @@ def _tuning_step(dev_error: float, search_best: dict | None, why: str) -> NextSt
     values = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
                        for k, v in search_best["hparams"].items())
     versus = f"dev error {search_best['dev_error']:.2%} against the model's {dev_error:.2%}"
+    of = f" of {search_best['model']}" if search_best.get("model") else ""
     if search_best["dev_error"] <= dev_error - SEARCH_GAIN:
-        return NextStep("tune", f"retrain with the search's best hyperparameters ({values})",
+        return NextStep("tune", f"retrain with the search's best hyperparameters{of} ({values})",
                         f"{why}; the random search's best trial has {versus}")
     return NextStep("tune", "search wider or longer (jaxdiag sweep): the random search found "
                     "nothing clearly better", f"{why}; its best trial has {versus}")

@@ -1,4 +1,4 @@
-"""AdamW MLPs trained on subsets of one training set, as members of one vmap population.
+"""Models trained on subsets of one training set, as members of one vmap population.
 
 What cross-validation (a member per fold) and the learning curve (a member per fraction and
 seed) have in common: the members differ only in which examples they may draw.
@@ -7,40 +7,47 @@ seed) have in common: the members differ only in which examples they may draw.
 import jax
 import numpy as np
 
-from jaxdiag.search import Data, MLPTask, PopulationResult, train_population
+from jaxdiag.search import Data, MLPTask, PopulationResult, Task, train_population
+
+
+def subset_task(task: Task | None, x: np.ndarray, num_classes: int, width: int,
+                depth: int) -> Task:
+    """``task``, or when None the default: an AdamW ``MLPTask`` of ``depth`` x ``width``."""
+    if task is not None:
+        return task
+    return MLPTask(int(np.prod(x.shape[1:])), num_classes, width=width, depth=depth,
+                   optimizer="adam")
 
 
 def train_on_subsets(
     x: np.ndarray,
     y: np.ndarray,
     masks: np.ndarray,
-    num_classes: int,
+    task: Task,
     *,
     dev: tuple[np.ndarray, np.ndarray] | None = None,
     steps: int,
     batch_size: int,
-    width: int,
-    depth: int,
     learning_rate: float,
     weight_decay: float = 0.0,
     seed: int = 0,
 ) -> tuple[np.ndarray, PopulationResult]:
-    """Trains one MLP per row of ``masks`` on the examples that row keeps.
+    """Trains one member of ``task`` per row of ``masks`` on the examples that row keeps.
 
     Args:
       x: float (n, ...) normalized inputs; y: int (n,) labels in [0, num_classes).
       masks: bool (K, n): the examples each member may draw.
+      task: the members' model (``MLPTask``, or the user's through ``ModelTask``).
       dev: (x_dev, y_dev) for the population's dev error; none scored when None.
-      steps, width, depth, learning_rate, weight_decay: every member's AdamW training.
+      steps, learning_rate, weight_decay: every member's training.
       batch_size: examples per step, capped at the smallest subset.
       seed: member k is seeded ``seed * 1000 + k``.
 
     Returns:
-      (float32 (K, n, num_classes) logits of every member on all of x, the PopulationResult).
+      (float32 (K, n, num_classes) evaluation-mode logits of every member on all of x, the
+      PopulationResult).
     """
     members = len(masks)
-    task = MLPTask(int(np.prod(x.shape[1:])), num_classes, width=width, depth=depth,
-                   optimizer="adam")
     hparams = {"learning_rate": np.full(members, learning_rate),
                "weight_decay": np.full(members, weight_decay)}
     x_dev, y_dev = dev if dev is not None else (x[:1], y[:1])
@@ -48,5 +55,6 @@ def train_on_subsets(
                               Data(x, y, x_dev, y_dev), steps=steps,
                               batch_size=min(batch_size, int(masks.sum(1).min())),
                               train_masks=masks)
-    logits = jax.vmap(task.apply, in_axes=(0, None))(result.params, x)
+    logits = jax.jit(jax.vmap(task.logits, in_axes=(0, 0, None)))(result.params,
+                                                                  result.model_state, x)
     return np.asarray(logits), result

@@ -229,8 +229,9 @@ def _label_errors_html(label_errors: dict | None) -> Html:
                     "</p>")
     suspects = label_errors["suspects"]
     return markup("<h3>Suspected label errors in train (confident learning)</h3><p>{} training "
-                  "labels ({:.1%}) look wrong to cross-validated models.</p>{}",
-                  label_errors["count"], label_errors["share"], table_html(
+                  "labels ({:.1%}) look wrong to cross-validated {} models.</p>{}",
+                  label_errors["count"], label_errors["share"],
+                  label_errors.get("model", "MLP"), table_html(
                       ["train index", "given", "suggested", "self-confidence"],
                       [[s["index"], s["given"], s["suggested"], f"{s['self_confidence']:.2g}"]
                        for s in suspects[:10]]))
@@ -276,7 +277,8 @@ def _learning_curve(run: RunData) -> Built:
     path = _save(run, "learning_curve",
                  draw_learning_curve(curve, run.report["config"]["human_error"]))
     return Section("learning_curve", title, "shown",
-                   markup("<p>{}</p>", curve["message"]), (path,)), {
+                   markup("<p>{} models trained on growing fractions of train: {}</p>",
+                          curve.get("model", "MLP"), curve["message"]), (path,)), {
         "more_data_helps": curve["more_data_helps"], "at_double": curve["at_double"]}
 
 
@@ -298,9 +300,9 @@ def _search(run: RunData) -> Built:
     if run.trials:
         figures = (_save(run, "search", draw_hyperparameter_scatter(run.trials,
                                                                     search["space"])),)
-    body = markup("<p>A random search: {} MLPs shaped like the baseline, trained {} steps each "
-                  "as one vmap population. Leaderboard (complete trials by dev error):</p>{}",
-                  search["trials"], search["steps"], leaderboard)
+    body = markup("<p>A random search: {} {} models, trained {} steps each as one vmap "
+                  "population. Leaderboard (complete trials by dev error):</p>{}",
+                  search["trials"], search.get("model", "MLP"), search["steps"], leaderboard)
     best = search["best"]
     return Section("search", title, "shown", body, figures), {
         "trials": search["trials"], "best_dev_error": None if best is None else best["dev_error"]}

@@ -6,6 +6,7 @@ and the sweep driver make a search resumable.
 """
 
 from jaxdiag.search.halving import survivors
+from jaxdiag.search.model_task import ModelTask, nnx_factory
 from jaxdiag.search.population import (
     Data,
     PopulationResult,
@@ -42,7 +43,7 @@ from jaxdiag.search.sweep import (
     run_sweep,
     summarize,
 )
-from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask
+from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask, Task
 
 __all__ = [
     "MEMBER_HPARAMS",
@@ -56,6 +57,7 @@ __all__ = [
     "Integer",
     "LogUniform",
     "MLPTask",
+    "ModelTask",
     "Observation",
     "PopulationResult",
     "RandomSampler",
@@ -64,6 +66,7 @@ __all__ = [
     "Space",
     "SweepConfig",
     "SweepTrainConfig",
+    "Task",
     "TrialStore",
     "Uniform",
     "concurrent_groups",
@@ -71,6 +74,7 @@ __all__ = [
     "load_sweep_data",
     "members_per_chunk",
     "minibatch_indices",
+    "nnx_factory",
     "run_sweep",
     "sobol",
     "space_from_dict",

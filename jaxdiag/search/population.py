@@ -1,6 +1,7 @@
 """The population trainer: K members trained at once in one compiled program.
 
-Each member is an ``MLPTask`` with its own hyperparameters and seed. A segment of training
+Each member is a ``Task`` (the built-in ``MLPTask``, or any model through ``ModelTask``) with
+its own hyperparameters and seed. A segment of training
 is one ``jax.jit`` of ``lax.map`` over members (``vmap`` over chunks of ``members_per_chunk``)
 of a ``lax.scan`` over steps; the member axis is split over all local devices with
 ``jax.shard_map``. On one CPU device, which runs a program of small ops on one core, the
@@ -28,7 +29,7 @@ from jax.sharding import Mesh, PartitionSpec
 
 from jaxdiag.kernels.host_blocks import cpu_cores
 from jaxdiag.search.halving import survivors
-from jaxdiag.search.task import MEMBER_HPARAMS, HParams, MLPTask
+from jaxdiag.search.task import MEMBER_HPARAMS, HParams, Task, evaluate
 
 CPU_FLOPS_PER_CHUNK = 8e6  # on CPU, vmap members until a chunk's step costs this (measured)
 CPU_FLOPS_PER_GROUP = 2e6  # on CPU, run groups at once while each group's step costs this
@@ -44,7 +45,8 @@ class Data(NamedTuple):
 
 
 class MemberState(NamedTuple):
-    params: list
+    params: object
+    model_state: object  # BatchNorm statistics, RNG counts: {} for none
     opt_state: object
     alive: jax.Array  # bool: not failed
     failed_at: jax.Array  # int32: step whose loss or update was not finite, -1 if none
@@ -66,8 +68,9 @@ class PopulationResult:
       members_per_chunk: members vmapped at once in each compiled program.
       groups: programs run at once on each device (in the first segment; the fewer
         survivors of a rung may run in fewer), each on its share of the members.
-      params: the members' parameters at the last step each was trained to, a list of
-        (weights, biases) per layer, each with a leading member axis K.
+      params: the members' parameters at the last step each was trained to, the task's
+        pytree with a leading member axis K on every leaf.
+      model_state: the members' carried model state there (``{}`` for none), likewise.
     """
 
     train_loss: np.ndarray
@@ -78,10 +81,11 @@ class PopulationResult:
     dev_loss: np.ndarray
     members_per_chunk: int
     groups: int
-    params: list
+    params: object
+    model_state: object
 
 
-def members_per_chunk(task: MLPTask, batch_size: int, members: int,
+def members_per_chunk(task: Task, batch_size: int, members: int,
                       platform: str | None = None) -> int:
     """How many members to vmap at once: all on accelerators; on CPU, the largest power of
     two that keeps one chunk's training step under ``CPU_FLOPS_PER_CHUNK`` (a model that
@@ -94,7 +98,7 @@ def members_per_chunk(task: MLPTask, batch_size: int, members: int,
     return min(1 << int(np.log2(most)), members)
 
 
-def concurrent_groups(task: MLPTask, batch_size: int, members: int, devices: list) -> int:
+def concurrent_groups(task: Task, batch_size: int, members: int, devices: list) -> int:
     """How many groups of a device's ``members`` to run at once, each from its own thread.
 
     On a single CPU device: the most groups, up to the core count and dividing ``members``,
@@ -139,12 +143,13 @@ def _in_groups(f: Callable, member_args: tuple, shared: tuple, groups: int):
     return _concatenate(outs)
 
 
-def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray) -> dict[str, np.ndarray]:
+def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray,
+                   task: Task) -> dict[str, np.ndarray]:
     k = len(seeds)
-    unknown = sorted(set(hparams) - set(MEMBER_HPARAMS))
+    unknown = sorted(set(hparams) - set(task.traced_hparams))
     if unknown:
-        raise ValueError(f"hparams: expected names among {sorted(MEMBER_HPARAMS)}, found "
-                         f"{unknown[0]!r}.")
+        raise ValueError(f"hparams: expected names among {sorted(task.traced_hparams)} (what "
+                         f"{task.name} traces per member), found {unknown[0]!r}.")
     full = {name: np.broadcast_to(np.asarray(hparams.get(name, default), np.float64), (k,))
             for name, default in MEMBER_HPARAMS.items()}
     checks = {"learning_rate": (0, np.inf, "> 0"), "momentum": (0, 1, "in [0, 1)"),
@@ -186,10 +191,11 @@ def minibatch_indices(seed: jax.Array, steps: jax.Array, batch_size: int,
     return (h % jnp.asarray(n).astype(jnp.uint32)).astype(jnp.int32)
 
 
-def _member_functions(task: MLPTask, batch_size: int):
+def _member_functions(task: Task, batch_size: int):
     def init(seed: jax.Array, hp: HParams) -> MemberState:
-        params = task.init(jax.random.fold_in(jax.random.key(seed), 0), hp)
-        return MemberState(params, task.tx(hp).init(params), jnp.array(True), jnp.array(-1))
+        params, model_state = task.init(jax.random.fold_in(jax.random.key(seed), 0), hp)
+        return MemberState(params, model_state, task.tx(hp).init(params), jnp.array(True),
+                           jnp.array(-1))
 
     def train(state: MemberState, hp: HParams, seed: jax.Array, examples: jax.Array,
               size: jax.Array, data: Data, start: jax.Array, num_steps: int,
@@ -205,8 +211,9 @@ def _member_functions(task: MLPTask, batch_size: int):
         def step(state: MemberState, t_batch: tuple[jax.Array, jax.Array]):
             t, batch = t_batch
             dropout_key = jax.random.fold_in(jax.random.fold_in(key, 2), t) if dropout else None
-            loss, grads = jax.value_and_grad(task.loss)(
-                state.params, data.x_train[batch], data.y_train[batch], dropout_key, hp)
+            (loss, model_state), grads = jax.value_and_grad(task.loss, has_aux=True)(
+                state.params, state.model_state, data.x_train[batch], data.y_train[batch],
+                dropout_key, hp)
             updates, opt_state = tx.update(grads, state.opt_state, state.params)
             # The loss is the check: a non-finite update shows in the next step's loss, and
             # one more reduction per leaf would cost as much as the step on a small model.
@@ -215,11 +222,14 @@ def _member_functions(task: MLPTask, batch_size: int):
             ok = state.alive & jnp.isfinite(loss)
             params = jax.tree_util.tree_map(lambda p, u: p + jnp.where(ok, u, 0), state.params,
                                             updates)
+            model_state = jax.tree_util.tree_map(lambda new, old: jnp.where(ok, new, old),
+                                                 model_state, state.model_state)
             failed_at = jnp.where(state.alive & ~ok, t, state.failed_at)
-            return (MemberState(params, opt_state, ok, failed_at), jnp.where(ok, loss, jnp.nan))
+            return (MemberState(params, model_state, opt_state, ok, failed_at),
+                    jnp.where(ok, loss, jnp.nan))
 
         state, losses = jax.lax.scan(step, state, (steps, batches))
-        error, loss = task.evaluate(state.params, data.x_dev, data.y_dev)
+        error, loss = evaluate(task, state.params, state.model_state, data.x_dev, data.y_dev)
         dev = jnp.where(state.alive, error, jnp.nan), jnp.where(state.alive, loss, jnp.nan)
         return state, losses, dev
 
@@ -227,7 +237,7 @@ def _member_functions(task: MLPTask, batch_size: int):
 
 
 @lru_cache(maxsize=32)
-def _compiled(task: MLPTask, batch_size: int, chunk: int, devices: tuple) -> "_Compiled":
+def _compiled(task: Task, batch_size: int, chunk: int, devices: tuple) -> "_Compiled":
     """The programs of one configuration, kept so that a second population reuses them."""
     return _Compiled(task, batch_size, chunk, list(devices))
 
@@ -235,7 +245,7 @@ def _compiled(task: MLPTask, batch_size: int, chunk: int, devices: tuple) -> "_C
 class _Compiled:
     """The jitted, chunked and sharded programs of one task; one compile per member count."""
 
-    def __init__(self, task: MLPTask, batch_size: int, chunk: int, devices: list):
+    def __init__(self, task: Task, batch_size: int, chunk: int, devices: list):
         init, train = _member_functions(task, batch_size)
         mesh = Mesh(np.array(devices), ("members",))
         members, replicated = PartitionSpec("members"), PartitionSpec()
@@ -266,7 +276,7 @@ class _Compiled:
 
 
 def train_population(
-    task: MLPTask,
+    task: Task,
     hparams: Mapping[str, np.ndarray],
     seeds: np.ndarray,
     data: Data,
@@ -284,9 +294,11 @@ def train_population(
     """Trains K members of ``task``, one per seed, with their own hyperparameters.
 
     Args:
-      task: the model, optimizer and shapes shared by all members.
-      hparams: {name: (K,) values} for names in ``task.MEMBER_HPARAMS`` (learning_rate,
-        momentum, weight_decay, dropout, init_scale); a missing name takes its default.
+      task: the model, optimizer and shapes shared by all members: ``MLPTask``, or any model
+        through ``ModelTask``.
+      hparams: {name: (K,) values} for names in ``task.traced_hparams`` (among
+        learning_rate, momentum, weight_decay, dropout, init_scale); a missing name takes its
+        default (``MEMBER_HPARAMS``).
       seeds: int (K,): each member's initialization, minibatches and dropout.
       data: training and dev arrays.
       steps: training steps of a member that is not stopped.
@@ -312,7 +324,7 @@ def train_population(
     seeds = np.asarray(seeds)
     if seeds.ndim != 1 or len(seeds) == 0 or not np.issubdtype(seeds.dtype, np.integer):
         raise ValueError(f"seeds: expected a non-empty 1-D integer array, found {seeds!r}.")
-    hp = _check_hparams(hparams, seeds)
+    hp = _check_hparams(hparams, seeds, task)
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps, batch_size: expected positive integers, found {steps}, "
                          f"{batch_size}.")
@@ -333,14 +345,14 @@ def train_population(
     compiled = _compiled(task, batch_size, chunk, tuple(devices))
     data = Data(*(jnp.asarray(a) for a in data))
     examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
-    dropout = bool(np.any(hp["dropout"] > 0))  # masks are drawn only when some member drops
+    dropout = task.uses_key(hp["dropout"])  # whether training draws masks
 
     train_loss = np.full((k, steps), np.nan, np.float32)
     failed_at = np.full(k, -1)
     stopped_at = np.full(k, steps)
     rung_metrics: dict[int, dict[str, np.ndarray]] = {}
     running = np.arange(k)  # members still trained, in population order
-    states = params = None
+    states = kept = None
     boundaries = [0, *rungs, steps]
     for start, end in itertools.pairwise(boundaries):
         index = _padded(running, len(devices))
@@ -361,12 +373,13 @@ def train_population(
                              "dev_loss": _scatter(k, running, loss)}
         if on_segment is not None:
             on_segment(end)
+        trained = (states.params, states.model_state)
         if end == steps:
-            params = _keep_params(params, states.params, running, np.arange(len(running)), k)
+            kept = _keep_params(kept, trained, running, np.arange(len(running)), k)
             break
         keep = survivors(error, loss, keep_fraction)
         stopped_at[running[~keep]] = end
-        params = _keep_params(params, states.params, running[~keep], np.flatnonzero(~keep), k)
+        kept = _keep_params(kept, trained, running[~keep], np.flatnonzero(~keep), k)
         running = running[keep]
         positions = jnp.asarray(_padded(np.flatnonzero(keep), len(devices)))
         states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
@@ -375,7 +388,7 @@ def train_population(
     dev_error = np.array([rung_metrics[s]["dev_error"][i] for i, s in enumerate(last)])
     dev_loss = np.array([rung_metrics[s]["dev_loss"][i] for i, s in enumerate(last)])
     return PopulationResult(train_loss, failed_at, stopped_at, rung_metrics, dev_error,
-                            dev_loss, chunk, groups, params)
+                            dev_loss, chunk, groups, *kept)
 
 
 def _member_examples(masks: np.ndarray | None, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -394,10 +407,10 @@ def _member_examples(masks: np.ndarray | None, k: int, n: int) -> tuple[np.ndarr
     return np.argsort(~masks, axis=1, kind="stable").astype(np.int32), sizes
 
 
-def _keep_params(out: list | None, params: list, members: np.ndarray, rows: np.ndarray,
-                 k: int) -> list:
+def _keep_params(out: object, params: object, members: np.ndarray, rows: np.ndarray,
+                 k: int) -> object:
     """``out`` (host arrays with a leading axis of K) with ``members`` set from ``rows`` of the
-    population's ``params``."""
+    population's ``params`` (any pytree)."""
     host = jax.device_get(params)
     if out is None:
         out = jax.tree_util.tree_map(lambda v: np.zeros((k, *v.shape[1:]), v.dtype), host)

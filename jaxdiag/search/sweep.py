@@ -31,7 +31,7 @@ from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
 from jaxdiag.search.space import Space, space_from_dict
 from jaxdiag.search.store import TrialStore
-from jaxdiag.search.task import MEMBER_HPARAMS, OPTIMIZERS, SHAPE_HPARAMS, MLPTask
+from jaxdiag.search.task import MEMBER_HPARAMS, OPTIMIZERS, SHAPE_HPARAMS, MLPTask, Task
 
 CONFIG_FILE = "sweep.json"
 STORE_FILE = "trials.sqlite"
@@ -137,22 +137,25 @@ def _check_saved_sweep(run_dir: Path, resolved: dict) -> None:
             f"difference: {difference}); choose another name or start over (--fresh).")
 
 
-def load_sweep_data(config: DataConfig) -> Data:
-    """Flattened, normalized train and dev arrays of the splits ``config`` describes."""
+def load_sweep_data(config: DataConfig, flatten: bool = True) -> Data:
+    """Normalized train and dev arrays of the splits ``config`` describes, flattened to
+    (n, features) for the built-in MLP task, else shaped as the data are."""
     splits = load_splits(config)
     train, dev = splits["train"].data, splits["dev"].data
     normalizer = fit_normalizer(train.x)
 
     def flat(x: np.ndarray) -> np.ndarray:
-        return normalize(x, normalizer).reshape(len(x), -1).astype(np.float32)
+        x = normalize(x, normalizer).astype(np.float32)
+        return x.reshape(len(x), -1) if flatten else x
 
     return Data(flat(train.x), train.y, flat(dev.x), dev.y)
 
 
 def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
                  config: SweepConfig, num_classes: int,
-                 on_segment=None) -> list[dict[str, Any]]:
-    """Trains one population: a program per distinct (width, depth, optimizer) bucket.
+                 on_segment=None, task: Task | None = None) -> list[dict[str, Any]]:
+    """Trains one population: a program per distinct (width, depth, optimizer) bucket of
+    ``MLPTask``, or one program of ``task`` when given (then points hold only what it traces).
 
     Returns:
       One result per point, in order, as ``TrialStore.finish_population`` takes them.
@@ -164,13 +167,15 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
                  p.get("optimizer", t.optimizer))
         buckets.setdefault(shape, []).append(i)
     results: list[dict[str, Any]] = [{} for _ in points]
-    for (width, depth, optimizer), members in buckets.items():
-        task = MLPTask(data.x_train.shape[1], num_classes, width=width, depth=depth,
-                       optimizer=optimizer)
+    if task is not None:
+        buckets = {None: list(range(len(points)))}
+    for shape, members in buckets.items():
+        bucket_task = task or MLPTask(data.x_train.shape[1], num_classes, width=shape[0],
+                                      depth=shape[1], optimizer=shape[2])
         hparams = {name: np.array([points[i][name] for i in members], np.float32)
                    for name in MEMBER_HPARAMS if name in points[0]}
         seeds = np.array([(config.seed * 1_000_003 + ids[i]) % 2**32 for i in members])
-        result = train_population(task, hparams, seeds, data, steps=t.steps,
+        result = train_population(bucket_task, hparams, seeds, data, steps=t.steps,
                                   batch_size=t.batch_size, rungs=t.rungs,
                                   keep_fraction=t.keep_fraction, on_segment=on_segment)
         for j, i in enumerate(members):
@@ -186,30 +191,42 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
 
 
 def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str | Path = "runs",
-              *, fresh: bool = False, progress: bool = True) -> dict[str, Any]:
+              *, fresh: bool = False, progress: bool = True,
+              task: Task | None = None) -> dict[str, Any]:
     """Runs or resumes the sweep ``config`` over ``space``; returns and writes its summary.
 
+    ``task`` is the members' model (e.g. ``ModelTask`` of the user's model); None searches the
+    built-in ``MLPTask`` shaped by ``config.train`` and the space.
+
     Returns:
-      {"run_dir", "trials", "best", "leaderboard", "counts"}: ``best`` and ``leaderboard``
-      (the 10 best) rank trials that ran every step by dev error, then dev loss.
+      {"run_dir", "model", "trials", "best", "leaderboard", "counts"}: ``model`` is the class
+      every trial trained; ``best`` and ``leaderboard`` (the 10 best) rank trials that ran
+      every step by dev error, then dev loss.
 
     Raises:
-      ValueError: a bad config or a sweep folder holding another config.
+      ValueError: a bad config, a space naming what the task does not trace, or a sweep folder
+        holding another config.
     """
-    data = load_sweep_data(config.data)
+    if task is not None:
+        for name in space.params:
+            require_key(name in task.traced_hparams, f"space.{name}",
+                        f"one of {list(task.traced_hparams)} (what {task.name} traces)", name)
+    data = load_sweep_data(config.data, flatten=task is None)
     num_classes = int(max(data.y_train.max(), data.y_dev.max())) + 1
     sampler = sampler_of(config)
     with open_run_folder(runs_dir, config.name, "sweep", fresh) as run_dir:
         _check_saved_sweep(run_dir, resolved)
-        trials = _run_populations(run_dir, config, space, data, num_classes, sampler, progress)
-        summary = summarize(trials)
+        trials = _run_populations(run_dir, config, space, data, num_classes, sampler, progress,
+                                  task)
+        summary = {"model": "MLP" if task is None else task.name, **summarize(trials)}
         summary["run_dir"] = str(run_dir)
         write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
     return summary
 
 
 def _run_populations(run_dir: Path, config: SweepConfig, space: Space, data: Data,
-                     num_classes: int, sampler: Sampler, progress: bool) -> list[dict[str, Any]]:
+                     num_classes: int, sampler: Sampler, progress: bool,
+                     task: Task | None) -> list[dict[str, Any]]:
     """Trains every population not yet complete in ``run_dir``'s store; returns every trial."""
     store = TrialStore(run_dir / STORE_FILE)
     writer = summary_writer(run_dir / "tensorboard")
@@ -228,7 +245,7 @@ def _run_populations(run_dir: Path, config: SweepConfig, space: Space, data: Dat
                       f"{config.populations}", unit="step", disable=not progress,
                       leave=False) as bar:
                 results = train_points(points, ids, data, config, num_classes,
-                                       on_segment=lambda end: bar.update(end - bar.n))
+                                       on_segment=lambda end: bar.update(end - bar.n), task=task)
             store.finish_population(results)
             for point, result in zip(points, results, strict=True):
                 _log_hparams(writer, point, result)

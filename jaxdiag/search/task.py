@@ -1,14 +1,18 @@
-"""The population's model: an MLP classifier whose hyperparameters are traced per member.
+"""What a population's member is: the ``Task`` contract, and the built-in MLP task.
 
-Everything a member needs is a pure function of its parameters and a dict of scalar
-hyperparameters, so ``jax.vmap`` over members gives each its own learning rate, momentum,
-weight decay, dropout rate and initialization scale. Width and depth change shapes; they are
-static fields of ``MLPTask`` (one compiled program per distinct shape).
+A task is a frozen (hashable) description of the model every member trains; each member
+differs only in its scalar hyperparameters (traced, so ``jax.vmap`` over members gives each its
+own learning rate, momentum, weight decay, dropout rate and initialization scale) and its seed.
+What changes shapes (width, depth, the optimizer, a user model's static arguments) is a field
+of the task: one compiled program per distinct task. ``MLPTask`` is the built-in MLP with the
+stored-transpose dense layer that keeps vmapped MLPs fast on CPUs; ``jaxdiag.search.ModelTask``
+makes any model of the model contract a task.
 """
 
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +20,7 @@ import optax
 
 Params = list[tuple[jax.Array, jax.Array]]
 HParams = dict[str, jax.Array]  # scalars per member (arrays of shape (K,) for a population)
+State = Any  # what a member's model carries besides its parameters; {} for none
 
 # Traced per member, with the value a point without them takes.
 MEMBER_HPARAMS = {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0,
@@ -51,7 +56,47 @@ def _dense_backward(residuals, g):
 dense.defvjp(_dense_forward, _dense_backward)
 
 
-def _optimizer(name: str):
+class Task(Protocol):
+    """What the population trainer needs of a member's model; all methods are pure and
+    traceable (``hp`` holds traced scalars), and the task itself is hashable.
+
+    Attributes:
+      name: the model's class name, for reports.
+      traced_hparams: the names of ``MEMBER_HPARAMS`` this task honours per member.
+    """
+
+    name: str
+    traced_hparams: tuple[str, ...]
+
+    def init(self, key: jax.Array, hp: HParams) -> tuple[Any, State]:
+        """A member's initial (params, state) from its key."""
+
+    def loss(self, params: Any, state: State, x: jax.Array, y: jax.Array,
+             key: jax.Array | None, hp: HParams) -> tuple[jax.Array, State]:
+        """(mean training loss of the batch, new state); ``key`` draws dropout masks."""
+
+    def logits(self, params: Any, state: State, x: jax.Array) -> jax.Array:
+        """Evaluation-mode logits (b, num_classes) of x (b, ...)."""
+
+    def tx(self, hp: HParams) -> optax.GradientTransformation:
+        """The member's optimizer with its hyperparameters injected."""
+
+    def step_flops(self, batch_size: int) -> float:
+        """FLOPs of one training step (sizes the CPU chunks and groups)."""
+
+    def uses_key(self, dropout: Any) -> bool:
+        """Whether training needs a key, given the members' dropout rates (NumPy)."""
+
+
+def evaluate(task: Task, params: Any, state: State, x: jax.Array,
+             y: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(error rate, mean cross-entropy) of ``task``'s model on (x, y) in evaluation mode."""
+    logits = task.logits(params, state, x)
+    loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+    return jnp.mean(jnp.argmax(logits, -1) != y), loss
+
+
+def optimizer(name: str):
     """``inject_hyperparams`` factory of ``name``: the hyperparameters live in the state."""
 
     def sgd(learning_rate, momentum, weight_decay):
@@ -62,6 +107,13 @@ def _optimizer(name: str):
         return optax.adamw(learning_rate, b1=momentum, weight_decay=weight_decay)
 
     return optax.inject_hyperparams({"sgd": sgd, "adam": adam}[name])
+
+
+def injected_tx(name: str, hp: HParams) -> optax.GradientTransformation:
+    """The optimizer ``name`` ("sgd" or "adam") with ``hp``'s learning rate, momentum (Adam's
+    b1) and weight decay (coupled for SGD, AdamW's for Adam) injected as traced scalars."""
+    return optimizer(name)(learning_rate=hp["learning_rate"], momentum=hp["momentum"],
+                           weight_decay=hp["weight_decay"])
 
 
 @dataclass(frozen=True)
@@ -80,6 +132,9 @@ class MLPTask:
     width: int = 64
     depth: int = 2
     optimizer: str = "sgd"
+
+    name = "MLP"
+    traced_hparams = tuple(MEMBER_HPARAMS)
 
     def __post_init__(self):
         for name in ("num_inputs", "num_classes", "width", "depth"):
@@ -104,12 +159,12 @@ class MLPTask:
         not counted)."""
         return 6 * batch_size * self.num_params
 
-    def init(self, key: jax.Array, hp: HParams) -> Params:
-        """He-normal weights times ``hp["init_scale"]``, zero biases."""
+    def init(self, key: jax.Array, hp: HParams) -> tuple[Params, State]:
+        """He-normal weights times ``hp["init_scale"]``, zero biases; no state."""
         w = self.widths
         keys = jax.random.split(key, len(w) - 1)
         return [(jax.random.normal(k, (a, b)) * hp["init_scale"] * math.sqrt(2.0 / a),
-                 jnp.zeros(b)) for k, a, b in zip(keys, w[:-1], w[1:], strict=True)]
+                 jnp.zeros(b)) for k, a, b in zip(keys, w[:-1], w[1:], strict=True)], {}
 
     def apply(self, params: Params, x: jax.Array, key: jax.Array | None = None,
               dropout: jax.Array | float = 0.0) -> jax.Array:
@@ -124,20 +179,20 @@ class MLPTask:
                     h = jnp.where(keep, h / (1 - dropout), 0.0)
         return h
 
-    def loss(self, params: Params, x: jax.Array, y: jax.Array, key: jax.Array | None,
-             hp: HParams) -> jax.Array:
+    def loss(self, params: Params, state: State, x: jax.Array, y: jax.Array,
+             key: jax.Array | None, hp: HParams) -> tuple[jax.Array, State]:
         """Mean softmax cross-entropy on (x, y int (b,)); dropout ``hp["dropout"]`` with a key."""
         logits = self.apply(params, x, key, hp["dropout"])
-        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), state
 
-    def evaluate(self, params: Params, x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """(error rate, mean cross-entropy) on (x, y), without dropout."""
-        logits = self.apply(params, x)
-        loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-        return jnp.mean(jnp.argmax(logits, -1) != y), loss
+    def logits(self, params: Params, state: State, x: jax.Array) -> jax.Array:
+        """Logits without dropout."""
+        return self.apply(params, x)
 
     def tx(self, hp: HParams) -> optax.GradientTransformation:
         """The member's optimizer with its hyperparameters injected (traced scalars)."""
-        return _optimizer(self.optimizer)(learning_rate=hp["learning_rate"],
-                                          momentum=hp["momentum"],
-                                          weight_decay=hp["weight_decay"])
+        return injected_tx(self.optimizer, hp)
+
+    def uses_key(self, dropout: Any) -> bool:
+        """Masks are drawn only when some member drops units."""
+        return bool((dropout > 0).any())
