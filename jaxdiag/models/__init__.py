@@ -16,6 +16,7 @@ from jaxdiag.models.contract import (
     Params,
     State,
     as_model,
+    capture_layers,
     functional,
 )
 from jaxdiag.models.mlp import MLP
@@ -60,5 +61,6 @@ __all__ = [
     "activation",
     "as_model",
     "build_model",
+    "capture_layers",
     "functional",
 ]

@@ -107,6 +107,15 @@ def _flat_names(tree: Any, suffix: str) -> Layers:
     return out
 
 
+def capture_layers(module: nnx.Module, *args: Any, **kwargs: Any) -> tuple[Any, Layers]:
+    """``(module(*args, **kwargs), {layer path: output})``: every submodule's output, sown
+    without changing the module's code. Usable inside the user's own loss under
+    ``nnx.value_and_grad`` or ``jax.jit``; the module is updated as by a plain call."""
+    y, sown = nnx.capture(module, nnx.Intermediate, method_outputs=nnx.Intermediate)(
+        *args, **kwargs)
+    return y, _flat_names(nnx.to_pure_dict(sown), "__call__")
+
+
 def _nnx_model(module: nnx.Module) -> Model:
     modes = {train: nnx.view(module, deterministic=not train, use_running_average=not train,
                              raise_if_not_found=False) for train in (True, False)}
@@ -129,8 +138,8 @@ def _nnx_model(module: nnx.Module) -> Model:
 
     def capture(params, state, x, key, train):
         model = merged(params, state, key, train)
-        y, sown = nnx.capture(model, nnx.Intermediate, method_outputs=nnx.Intermediate)(x)
-        return y, _split(model)[3], _flat_names(nnx.to_pure_dict(sown), "__call__")
+        y, layers = capture_layers(model, x)
+        return y, _split(model)[3], layers
 
     return Model(apply, params, state, capture, type(module).__name__)
 

@@ -1,4 +1,5 @@
-"""Floor 2: per-layer activation and per-leaf gradient statistics inside jit, and alerts."""
+"""Floor 2: per-layer activation and per-leaf gradient statistics inside jit, and alerts;
+from jaxdiag's own loop or the user's step (``step_statistics``)."""
 
 from jaxdiag.monitor.alerts import Alert, monitor_alerts
 from jaxdiag.monitor.capture import KINDS, activation_kinds
@@ -11,6 +12,7 @@ from jaxdiag.monitor.statistics import (
     histogram,
     leaf_gradient_stats,
 )
+from jaxdiag.monitor.user_step import step_statistics
 
 __all__ = [
     "KINDS",
@@ -24,4 +26,5 @@ __all__ = [
     "layer_histograms",
     "leaf_gradient_stats",
     "monitor_alerts",
+    "step_statistics",
 ]
