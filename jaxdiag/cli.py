@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     sweep = commands.add_parser(
         "sweep", help="hyperparameter search: populations of models trained at once",
-        description="Runs (or resumes) a sweep: populations of MLPs on the sweep's data, each "
+        description="Runs (or resumes) a sweep: populations of the config's model (the "
+                    "built-in mlp or cnn, or model = 'package.module:function') on the sweep's "
+                    "data, each "
                     "population trained in one compiled program, trials stored in "
                     "runs/<name>/trials.sqlite. Running the same config again resumes.")
     sweep.add_argument("config", nargs="?", metavar="CONFIG",

@@ -103,7 +103,7 @@ def test_a_changed_config_is_refused_and_bad_keys_are_named(tmp_path, config_fil
             "--set", "populations=1", "--set", "train.steps=10", "--set", "train.rungs=[]"]
     assert main(args) == 0
     assert main([*args, "--set", "seed=1"]) == 2
-    assert "holds a sweep with another config (first difference: seed" in capsys.readouterr().err
+    assert "holds a run with another config (first difference: seed" in capsys.readouterr().err
     with pytest.raises(ValueError, match=r"config key 'space.lr': expected one of"):
         load_sweep_config(None, ["space.lr.type=\"uniform\""])
     with pytest.raises(ValueError, match=r"config key 'sampler': expected one of"):
@@ -112,3 +112,46 @@ def test_a_changed_config_is_refused_and_bad_keys_are_named(tmp_path, config_fil
         load_sweep_config(config_file, ["train.rungs=[40]"])
     with pytest.raises(ValueError, match=r"config key 'train.batchsize': unknown key"):
         load_sweep_config(config_file, ["train.batchsize=3"])
+
+
+USER_MODULE = '''
+from flax import nnx
+
+
+class Net(nnx.Module):
+    def __init__(self, rngs):
+        self.dense = nnx.Linear(64, 16, use_bias=False, rngs=rngs)
+        self.norm = nnx.BatchNorm(16, rngs=rngs)
+        self.out = nnx.Linear(16, 10, rngs=rngs)
+
+    def __call__(self, x):
+        return self.out(nnx.relu(self.norm(self.dense(x.reshape(len(x), -1)))))
+
+
+def make_net(key):
+    return Net(nnx.Rngs(key))
+'''
+
+
+def test_a_sweep_of_a_user_model_named_by_its_entry_point_reruns_from_its_config(
+        tmp_path, monkeypatch, capsys):
+    (tmp_path / "user_nets.py").write_text(USER_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    runs = tmp_path / "runs"
+    args = ["--runs-dir", str(runs), "--no-progress", "--json"]
+    assert main(["sweep", *args, "--set", "model=\"user_nets:make_net\"", "--set", "name=\"mine\"",
+                 "--set", "populations=1", "--set", "population_size=3",
+                 "--set", "train.steps=20", "--set", "train.optimizer=\"adam\"",
+                 "--set", "space={learning_rate={type=\"log_uniform\", low=1e-3, high=1e-1}}"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "Net" and summary["counts"]["complete"] == 3
+    saved = runs / "mine" / "config.toml"
+    assert 'model = "user_nets:make_net"' in saved.read_text()
+    assert main(["sweep", str(saved), *args]) == 0  # the saved config, as it is: a resume
+    assert json.loads(capsys.readouterr().out)["leaderboard"] == summary["leaderboard"]
+    assert main(["sweep", *args, "--set", "model=\"user_nets:no_such\""]) == 2
+    assert "'model': expected 'user_nets' to define a function 'no_such'" in capsys.readouterr().err
+    assert main(["sweep", *args, "--set", "model=\"user_nets:make_net\"", "--set",
+                 "name=\"other\"", "--set", "populations=1", "--set", "population_size=2",
+                 "--set", "train.steps=10"]) == 0  # the default space, without dropout
+    assert "[space.dropout]" not in (runs / "other" / "config.toml").read_text()

@@ -312,7 +312,12 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 def config_to_toml(config: Any) -> str:
     """TOML text that ``load_config`` reads back into an equal config."""
-    return "\n".join(_toml_lines(config_to_dict(config), "")).lstrip("\n") + "\n"
+    return dict_to_toml(config_to_dict(config))
+
+
+def dict_to_toml(values: dict[str, Any]) -> str:
+    """TOML text of a nested dict of strings, numbers, booleans, lists and tables."""
+    return "\n".join(_toml_lines(values, "")).lstrip("\n") + "\n"
 
 
 def _toml_lines(values: dict[str, Any], table: str) -> list[str]:

@@ -30,9 +30,10 @@ from typing import Any
 from jaxdiag import __version__
 from jaxdiag.experiment.config import (
     config_to_dict,
-    config_to_toml,
+    dict_to_toml,
     first_difference,
     load_config,
+    read_config_file,
     require_folder_name,
 )
 
@@ -215,20 +216,26 @@ def open_run_folder(runs_dir: str | Path, name: str, kind: str, fresh: bool = Fa
 def check_saved_config(run_dir: Path, config: Any) -> None:
     """Writes ``config.toml`` into a new run folder, or checks that the saved one matches.
 
+    ``config`` is a config dataclass, or the resolved dict of a command whose config also has
+    free-form tables (a sweep's ``[space]``); either way the file is TOML that the command
+    reads back.
+
     Raises:
       ValueError: the folder holds a run with a different config (naming the first key that
         differs), or a damaged ``config.toml`` (naming it); nothing in it is touched.
     """
     saved = run_dir / CONFIG_FILE
+    resolved = config if isinstance(config, dict) else config_to_dict(config)
     if not saved.exists():
-        write_atomic(saved, config_to_toml(config))
+        write_atomic(saved, dict_to_toml(resolved))
         return
     try:
-        saved_config = load_config(saved, cls=type(config))
+        saved_values = (read_config_file(saved) if isinstance(config, dict)
+                        else config_to_dict(load_config(saved, cls=type(config))))
     except ValueError as e:
         raise ValueError(f"{saved}: damaged or not a config of this command ({e}); start the "
                          "run over with --fresh, or choose another name.") from None
-    difference = first_difference(config_to_dict(saved_config), config_to_dict(config))
+    difference = first_difference(saved_values, resolved)
     if difference:
         raise ValueError(
             f"run folder {str(run_dir)!r} holds a run with another config (first difference: "

@@ -1,9 +1,12 @@
 """A sweep: populations of trials asked from a sampler, trained, stored, resumable.
 
-Everything lives in ``<runs_dir>/<name>/``: ``sweep.json`` (the resolved config),
-``trials.sqlite`` (every trial), ``tensorboard/`` (an hparams summary per trial) and
-``summary.json`` (best trial and leaderboard). Running the same config again resumes: finished
-populations are read back, a population that was running when killed is trained again.
+Everything lives in ``<runs_dir>/<name>/``: ``config.toml`` (the resolved config, which
+``jaxdiag sweep`` runs again as it is), ``trials.sqlite`` (every trial), ``tensorboard/`` (an
+hparams summary per trial) and ``summary.json`` (best trial and leaderboard). Running the same
+config again resumes: finished populations are read back, a population that was running when
+killed is trained again. The searched model is the config's ``model``: the built-in "mlp"
+(width, depth and optimizer searchable), "cnn", or a Python entry point
+``package.module:function`` returning the user's model for a key.
 """
 
 import dataclasses
@@ -25,15 +28,24 @@ from jaxdiag.experiment.config import (
     require_folder_name,
     require_key,
 )
-from jaxdiag.experiment.run_folder import open_run_folder, read_json, write_atomic
+from jaxdiag.experiment.run_folder import (
+    check_saved_config,
+    open_run_folder,
+    read_json,
+    write_atomic,
+)
 from jaxdiag.experiment.tensorboard import summary_writer
+from jaxdiag.models import LeNet
+from jaxdiag.models.entry_point import model_factory
+from jaxdiag.search.model_task import ModelTask, nnx_factory
 from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
 from jaxdiag.search.space import Space, space_from_dict
 from jaxdiag.search.store import TrialStore
 from jaxdiag.search.task import MEMBER_HPARAMS, OPTIMIZERS, SHAPE_HPARAMS, MLPTask, Task
 
-CONFIG_FILE = "sweep.json"
+LEGACY_CONFIG_FILE = "sweep.json"  # what sweeps before config.toml saved
+BUILT_IN_MODELS = ("mlp", "cnn")
 STORE_FILE = "trials.sqlite"
 SUMMARY_FILE = "summary.json"
 SEARCHABLE = (*MEMBER_HPARAMS, *SHAPE_HPARAMS, "optimizer")
@@ -78,10 +90,14 @@ class SweepConfig:
     """A sweep: ``populations`` batches of ``population_size`` trials from ``sampler``.
 
     sampler: "grid" (``points_per_axis`` values per axis), "random", "sobol" or "gp".
+    model: "mlp" (the built-in MLP task; ``train.width``, ``depth`` and ``optimizer`` apply),
+      "cnn" (the built-in LeNet-like CNN, for images) or ``package.module:function``, a
+      function ``key -> model`` (NNX module, (Linen module, variables) or (apply_fn, params)).
     The objective is the dev split's error rate (the target domain, as Ng recommends).
     """
 
     name: str = "digits-sweep"
+    model: str = "mlp"
     sampler: str = "sobol"
     seed: Seed = 0
     populations: int = 4
@@ -106,8 +122,10 @@ def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tup
       (config, space, resolved dict); the ``[space]`` tables become the ``Space``.
     """
     values = apply_overrides(read_config_file(path) if path is not None else {}, overrides)
-    space_values = values.pop("space", DEFAULT_SPACE)
-    config = config_from_dict(values, SweepConfig)
+    config = config_from_dict({k: v for k, v in values.items() if k != "space"}, SweepConfig)
+    # a model's dropout rate is its own static attribute: only the MLP task traces it
+    space_values = values.get("space", {k: v for k, v in DEFAULT_SPACE.items()
+                                        if config.model == "mlp" or k != "dropout"})
     for name in space_values:
         require_key(name in SEARCHABLE, f"space.{name}", f"one of {list(SEARCHABLE)}", name)
     space = space_from_dict(space_values)
@@ -124,17 +142,36 @@ def sampler_of(config: SweepConfig) -> Sampler:
 
 
 def _check_saved_sweep(run_dir: Path, resolved: dict) -> None:
-    """Writes ``sweep.json`` into a new sweep folder, or checks that the saved one matches."""
-    saved = run_dir / CONFIG_FILE
-    if not saved.exists():
-        write_atomic(saved, json.dumps(resolved, indent=1))
-        return
-    difference = first_difference(
-        read_json(saved, "start the sweep over with --fresh, or choose another name"), resolved)
-    if difference:
-        raise ValueError(
-            f"sweep folder {str(run_dir)!r} holds a sweep with another config (first "
-            f"difference: {difference}); choose another name or start over (--fresh).")
+    """Writes ``config.toml`` into a new sweep folder, or checks that the saved one (or a
+    ``sweep.json`` of an older version) matches."""
+    legacy = run_dir / LEGACY_CONFIG_FILE
+    if legacy.exists():
+        difference = first_difference(
+            read_json(legacy, "start the sweep over with --fresh, or choose another name"),
+            resolved)
+        if difference:
+            raise ValueError(
+                f"sweep folder {str(run_dir)!r} holds a sweep with another config (first "
+                f"difference: {difference}); choose another name or start over (--fresh).")
+    check_saved_config(run_dir, resolved)
+
+
+def sweep_task(config: SweepConfig, data: Data, num_classes: int) -> Task | None:
+    """The task ``config.model`` names: None for the built-in MLP (bucketed by width, depth
+    and optimizer), a ``ModelTask`` of the CNN or of the entry point's model otherwise.
+
+    Raises:
+      ValueError: an entry point that does not load, or the CNN on data that are not images.
+    """
+    optimizer = config.train.optimizer
+    if config.model == "mlp":
+        return None
+    if config.model == "cnn":
+        shape = data.x_train.shape[1:]
+        require_key(len(shape) == 3, "model", "image data (h, w, c) for 'cnn'",
+                    f"inputs of shape {tuple(shape)}")
+        return ModelTask(nnx_factory(LeNet, shape, num_classes), optimizer=optimizer)
+    return ModelTask(model_factory(config.model), optimizer=optimizer)
 
 
 def load_sweep_data(config: DataConfig, flatten: bool = True) -> Data:
@@ -207,12 +244,13 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
       ValueError: a bad config, a space naming what the task does not trace, or a sweep folder
         holding another config.
     """
+    data = load_sweep_data(config.data, flatten=task is None and config.model == "mlp")
+    num_classes = int(max(data.y_train.max(), data.y_dev.max())) + 1
+    task = task or sweep_task(config, data, num_classes)
     if task is not None:
         for name in space.params:
             require_key(name in task.traced_hparams, f"space.{name}",
                         f"one of {list(task.traced_hparams)} (what {task.name} traces)", name)
-    data = load_sweep_data(config.data, flatten=task is None)
-    num_classes = int(max(data.y_train.max(), data.y_dev.max())) + 1
     sampler = sampler_of(config)
     with open_run_folder(runs_dir, config.name, "sweep", fresh) as run_dir:
         _check_saved_sweep(run_dir, resolved)
