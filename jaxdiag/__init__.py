@@ -14,8 +14,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-SUBPACKAGES = ("data", "diagnose", "experiment", "gradcheck", "kernels", "metrics", "models",
-               "monitor", "report", "search")
+SUBPACKAGES = ("data", "diagnose", "experiment", "gradcheck", "jobs", "kernels", "metrics",
+               "models", "monitor", "report", "search")
 __all__ = [*SUBPACKAGES, "__version__"]
 
 

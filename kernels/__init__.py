@@ -16,6 +16,7 @@ from .curves import (
 from .edit_distance import levenshtein
 from .exact_areas import exact_average_precision, exact_roc_auc
 from .finite_difference import central_differences
+from .minibatch import minibatch_indices
 from .sorted_counts import SortedCounts, descending_key, score_from_key, sorted_counts
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "exact_roc_auc",
     "label_counts",
     "levenshtein",
+    "minibatch_indices",
     "roc_auc",
     "score_from_key",
     "score_histogram",

@@ -231,13 +231,6 @@ def test_train_summary_table_and_config_errors(tmp_path, capsys):
     assert "first difference: train.steps (100 vs 200)" in capsys.readouterr().err
 
 
-def test_gap_labels_follow_the_decomposition():
-    from jaxdiag.cli import GAP_LABELS
-    from jaxdiag.diagnose import GAPS
-
-    assert tuple(GAP_LABELS) == GAPS
-
-
 @pytest.mark.parametrize(("override", "message"), [
     ("train.seed=99999999999999999999", "config key 'train.seed': expected an integer seed"),
     ("optimizer.learning_rate=inf", "'optimizer.learning_rate': expected a finite number"),

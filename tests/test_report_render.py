@@ -11,7 +11,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from jaxdiag.experiment import load_config
 from jaxdiag.experiment.checkpoint import Checkpointer
-from jaxdiag.main_job import run_main_job
+from jaxdiag.jobs.run import run_main_job
 from jaxdiag.report import load_predictions, render_report
 
 SECTIONS = ["splits", "sanity", "loss_curves", "bias_variance", "pr_roc", "risk_coverage",

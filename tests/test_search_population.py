@@ -9,8 +9,6 @@ import pytest
 from jaxdiag.search import (
     Data,
     MLPTask,
-    concurrent_groups,
-    members_per_chunk,
     minibatch_indices,
     train_population,
 )
@@ -148,40 +146,6 @@ def test_bad_hyperparameters_are_errors_naming_them():
     with pytest.raises(ValueError, match="groups: expected a positive integer"):
         train(groups=-1)
     assert train(groups=3, steps=2).groups == 1  # 6 members run as 8: 3 groups cannot split 8
-
-
-def test_minibatches_are_uniform_and_depend_only_on_seed_and_step():
-    first = np.asarray(minibatch_indices(3, np.arange(100), 64, 300))
-    np.testing.assert_array_equal(np.asarray(minibatch_indices(3, np.arange(50, 60), 64, 300)),
-                                  first[50:60])
-    assert not np.array_equal(np.asarray(minibatch_indices(4, np.arange(100), 64, 300)), first)
-    counts = np.bincount(first.ravel(), minlength=300)  # 6400 draws over 300 examples
-    expected = first.size / 300
-    chi2 = ((counts - expected) ** 2 / expected).sum()
-    assert chi2 < 400  # 299 degrees of freedom: the 0.999 quantile is about 387
-
-
-def test_chunk_rule_vmaps_small_models_and_not_big_ones():
-    tiny, small = MLPTask(16, 4, width=16), MLPTask(16, 4, width=512, depth=3)
-    assert members_per_chunk(tiny, 32, 256, "cpu") == 64
-    assert members_per_chunk(small, 128, 256, "cpu") == 1
-    assert members_per_chunk(small, 128, 256, "gpu") == 256
-
-
-def test_group_rule_splits_members_over_cores_when_each_group_has_work(monkeypatch):
-    import jax
-
-    from jaxdiag.search import population
-
-    monkeypatch.setattr(population, "cpu_cores", lambda: 4)
-    cpu = jax.devices("cpu")[:1]
-    tiny, small = MLPTask(16, 4, width=16), MLPTask(16, 4, width=64)  # 117 kFLOP, 4 MFLOP
-    assert concurrent_groups(tiny, 32, 8, cpu) == 1  # 4 members would cost 0.5 MFLOP
-    assert concurrent_groups(tiny, 32, 256, cpu) == 4
-    assert concurrent_groups(tiny, 32, 40, cpu) == 2  # 4 groups of 10 fall below 2 MFLOP
-    assert concurrent_groups(small, 128, 6, cpu) == 3  # divides the members
-    assert concurrent_groups(small, 128, 1, cpu) == 1
-    assert concurrent_groups(small, 128, 8, cpu * 2) == 1  # several devices run in parallel
 
 
 SHARDED = """

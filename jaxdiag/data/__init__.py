@@ -7,6 +7,7 @@ from jaxdiag.data.files import SUPPORTED_SUFFIXES, load_file
 from jaxdiag.data.normalize import Normalizer, fit_normalizer, normalize
 from jaxdiag.data.shift import DomainShift, apply_shift
 from jaxdiag.data.splits import SOURCE, TARGET, Split, make_splits
+from jaxdiag.data.tags import read_dev_tags
 
 __all__ = [
     "BUILTIN_NAMES",
@@ -24,5 +25,6 @@ __all__ = [
     "make_splits",
     "normalize",
     "random_translations",
+    "read_dev_tags",
     "with_random_translations",
 ]

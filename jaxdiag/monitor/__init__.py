@@ -1,7 +1,7 @@
 """Floor 2: per-layer activation and per-leaf gradient statistics inside jit, and alerts;
 from jaxdiag's own loop or the user's step (``step_statistics``)."""
 
-from jaxdiag.monitor.alerts import Alert, monitor_alerts
+from jaxdiag.monitor.alerts import Alert, distinct_alerts, monitor_alerts
 from jaxdiag.monitor.capture import KINDS, activation_kinds
 from jaxdiag.monitor.snapshot import layer_histograms
 from jaxdiag.monitor.statistics import (
@@ -21,6 +21,7 @@ __all__ = [
     "GradientStats",
     "activation_kinds",
     "activation_stats",
+    "distinct_alerts",
     "gradient_stats",
     "histogram",
     "layer_histograms",

@@ -69,3 +69,16 @@ def monitor_alerts(activations: dict, gradients: dict, kinds: dict[str, str]) ->
                              "updates are a tiny part of the weights (rule of thumb 1e-3): "
                              "learning rate too low"))
     return out
+
+
+def distinct_alerts(monitor_history: list[dict]) -> list[dict]:
+    """Each (kind, where) alert of a run's monitor history ({"step", "alerts": [Alert as
+    dict]} records) once, with its first and last step, how many records raised it and its
+    last value."""
+    seen: dict[tuple[str, str], dict] = {}
+    for record in monitor_history:
+        for alert in record["alerts"]:
+            entry = seen.setdefault((alert["kind"], alert["where"]),
+                                    {**alert, "first_step": record["step"], "steps": 0})
+            entry.update(value=alert["value"], last_step=record["step"], steps=entry["steps"] + 1)
+    return list(seen.values())

@@ -5,16 +5,10 @@ of points; the population trainer trains a batch as one compiled program; the tr
 and the sweep driver make a search resumable.
 """
 
+from jaxdiag.kernels import minibatch_indices
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.model_task import ModelTask, nnx_factory
-from jaxdiag.search.population import (
-    Data,
-    PopulationResult,
-    concurrent_groups,
-    members_per_chunk,
-    minibatch_indices,
-    train_population,
-)
+from jaxdiag.search.population import Data, PopulationResult, train_population
 from jaxdiag.search.samplers import (
     SAMPLERS,
     GPSampler,
@@ -24,6 +18,7 @@ from jaxdiag.search.samplers import (
     Sampler,
     SobolSampler,
 )
+from jaxdiag.search.scheduling import concurrent_groups, members_per_chunk
 from jaxdiag.search.sobol import sobol
 from jaxdiag.search.space import (
     Categorical,

@@ -1,14 +1,14 @@
 """The population trainer: K members trained at once in one compiled program.
 
 Each member is a ``Task`` (the built-in ``MLPTask``, or any model through ``ModelTask``) with
-its own hyperparameters and seed. A segment of training
-is one ``jax.jit`` of ``lax.map`` over members (``vmap`` over chunks of ``members_per_chunk``)
-of a ``lax.scan`` over steps; the member axis is split over all local devices with
-``jax.shard_map``. On one CPU device, which runs a program of small ops on one core, the
-members are instead split into ``concurrent_groups``, one per core, each run from its own
-thread. A member whose loss turns NaN/Inf is frozen from that step on and reported as
-failed; the others never see it. Successive halving stops the worst members at rungs and
-compacts the population, so only survivors are computed.
+its own hyperparameters and seed. A segment of training is one ``jax.jit`` of ``lax.map`` over
+members (``vmap`` over chunks of ``members_per_chunk``) of a ``lax.scan`` over steps; the
+member axis is split over all local devices with ``jax.shard_map``. On one CPU device, which
+runs a program of small ops on one core, the members are instead split into
+``concurrent_groups``, one per core, each run from its own thread (the layout:
+``jaxdiag.search.scheduling``). A member whose loss turns NaN/Inf is frozen from that step on
+and reported as failed; the others never see it. Successive halving stops the worst members at
+rungs and compacts the population, so only survivors are computed.
 
 A member's minibatches and dropout masks depend only on its seed and the step number, so a
 member trains the same way alone, in any population, on any number of devices.
@@ -17,9 +17,8 @@ member trains the same way alone, in any population, on any number of devices.
 import itertools
 import math
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import jax
@@ -27,12 +26,16 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
-from jaxdiag.kernels.host_blocks import cpu_cores
+from jaxdiag.kernels import minibatch_indices
 from jaxdiag.search.halving import survivors
+from jaxdiag.search.scheduling import (
+    concurrent_groups,
+    in_groups,
+    members_per_chunk,
+    padded,
+    padded_size,
+)
 from jaxdiag.search.task import MEMBER_HPARAMS, HParams, Task, evaluate
-
-CPU_FLOPS_PER_CHUNK = 8e6  # on CPU, vmap members until a chunk's step costs this (measured)
-CPU_FLOPS_PER_GROUP = 2e6  # on CPU, run groups at once while each group's step costs this
 
 
 class Data(NamedTuple):
@@ -85,64 +88,6 @@ class PopulationResult:
     model_state: object
 
 
-def members_per_chunk(task: Task, batch_size: int, members: int,
-                      platform: str | None = None) -> int:
-    """How many members to vmap at once: all on accelerators; on CPU, the largest power of
-    two that keeps one chunk's training step under ``CPU_FLOPS_PER_CHUNK`` (a model that
-    fills the CPU alone runs one member at a time, where vmap would only add copies)."""
-    platform = platform or jax.default_backend()
-    members = max(members, 1)
-    if platform != "cpu":
-        return members
-    most = max(CPU_FLOPS_PER_CHUNK / task.step_flops(batch_size), 1.0)
-    return min(1 << int(np.log2(most)), members)
-
-
-def concurrent_groups(task: Task, batch_size: int, members: int, devices: list) -> int:
-    """How many groups of a device's ``members`` to run at once, each from its own thread.
-
-    On a single CPU device: the most groups, up to the core count and dividing ``members``,
-    whose training step still costs ``CPU_FLOPS_PER_GROUP`` each (XLA runs a program of small
-    ops on one core, and concurrent calls on others; a smaller group gains less than the
-    thread costs). Else 1: devices already run in parallel.
-    """
-    if len(devices) > 1 or devices[0].platform != "cpu":
-        return 1
-    per_member = task.step_flops(batch_size)
-    return max(g for g in range(1, min(cpu_cores(), members) + 1)
-               if members % g == 0 and (g == 1 or members // g * per_member >= CPU_FLOPS_PER_GROUP))
-
-
-@cache
-def _group_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=cpu_cores(), thread_name_prefix="jaxdiag-population")
-
-
-@partial(jax.jit, static_argnums=1)
-def _split(tree, groups: int) -> list:
-    """``groups`` equal parts of the leading axis of every leaf, in one compiled call: a
-    slice per leaf dispatched from Python added 6-12 ms to a 0.28 s population (tiny MLP,
-    K = 256, with the concatenation below)."""
-    size = len(jax.tree_util.tree_leaves(tree)[0]) // groups
-    return [jax.tree_util.tree_map(lambda v, i=i: v[i * size:(i + 1) * size], tree)
-            for i in range(groups)]
-
-
-@jax.jit
-def _concatenate(trees: list):
-    """The leaves of same-structure ``trees`` concatenated along their leading axis."""
-    return jax.tree_util.tree_map(lambda *vs: jnp.concatenate(vs), *trees)
-
-
-def _in_groups(f: Callable, member_args: tuple, shared: tuple, groups: int):
-    """``f(*member_args, *shared)`` with the member axis (leading, of every leaf of
-    ``member_args``) split into ``groups`` equal parts run at once; outputs concatenated."""
-    if groups == 1:
-        return f(*member_args, *shared)
-    outs = list(_group_pool().map(lambda part: f(*part, *shared), _split(member_args, groups)))
-    return _concatenate(outs)
-
-
 def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray,
                    task: Task) -> dict[str, np.ndarray]:
     k = len(seeds)
@@ -163,32 +108,6 @@ def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray,
             raise ValueError(f"hparams[{name!r}]: expected values {expected}, found "
                              f"{float(v[bad][0])!r} (member {int(np.argmax(bad))}).")
     return {name: v.astype(np.float32) for name, v in full.items()}
-
-
-def _mix(x: jax.Array) -> jax.Array:
-    """MurmurHash3's 32-bit finalizer: a bijection of uint32 with full avalanche."""
-    x = x ^ (x >> 16)
-    x = x * jnp.uint32(0x85EBCA6B)
-    x = x ^ (x >> 13)
-    x = x * jnp.uint32(0xC2B2AE35)
-    return x ^ (x >> 16)
-
-
-def minibatch_indices(seed: jax.Array, steps: jax.Array, batch_size: int,
-                      n: int | jax.Array) -> jax.Array:
-    """int32 (len(steps), batch_size): the positions (drawn with replacement from ``n``, which
-    may be traced) that a member with ``seed`` trains on at each of ``steps``.
-
-    A counter-based hash of (seed, step, position), elementwise: it depends on nothing else, so
-    a member sees the same batches alone, in any population and after a resume; and unlike a
-    ``jax.random`` draw per step under ``vmap`` it costs nothing to compile.
-    """
-    position = jnp.arange(batch_size, dtype=jnp.uint32)
-    step = jnp.asarray(steps).astype(jnp.uint32)[:, None]
-    seed = jnp.asarray(seed).astype(jnp.uint32)
-    h = _mix(_mix(_mix(position + jnp.uint32(0x9E3779B9)) ^ (step * jnp.uint32(0x85EBCA77)))
-             ^ (seed * jnp.uint32(0xC2B2AE3D)))
-    return (h % jnp.asarray(n).astype(jnp.uint32)).astype(jnp.int32)
 
 
 def _member_functions(task: Task, batch_size: int):
@@ -355,13 +274,13 @@ def train_population(
     states = kept = None
     boundaries = [0, *rungs, steps]
     for start, end in itertools.pairwise(boundaries):
-        index = _padded(running, len(devices))
+        index = padded(running, len(devices))
         member_hp = {name: jnp.asarray(v[index]) for name, v in hp.items()}
         member_seeds = jnp.asarray(seeds[index].astype(np.uint32))
         segment_groups = math.gcd(groups, len(index))
         if states is None:
-            states = _in_groups(compiled.init, (member_seeds, member_hp), (), segment_groups)
-        states, losses, dev = _in_groups(
+            states = in_groups(compiled.init, (member_seeds, member_hp), (), segment_groups)
+        states, losses, dev = in_groups(
             compiled.train,
             (states, member_hp, member_seeds, jnp.asarray(examples[index]),
              jnp.asarray(sizes[index])),
@@ -381,7 +300,7 @@ def train_population(
         stopped_at[running[~keep]] = end
         kept = _keep_params(kept, trained, running[~keep], np.flatnonzero(~keep), k)
         running = running[keep]
-        positions = jnp.asarray(_padded(np.flatnonzero(keep), len(devices)))
+        positions = jnp.asarray(padded(np.flatnonzero(keep), len(devices)))
         states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
 
     last = np.minimum(stopped_at, steps)
@@ -417,24 +336,6 @@ def _keep_params(out: object, params: object, members: np.ndarray, rows: np.ndar
     for o, v in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(host), strict=True):
         o[members] = v[rows]
     return out
-
-
-def padded_size(k: int, devices: int) -> int:
-    """The member count a population of ``k`` is computed at: per device, a power of two up
-    to 8, then n * 2^m with 4 <= n < 8 (at most 25% padding), so that populations of many
-    sizes, and the shrinking populations of successive halving, share few compiled programs."""
-    per_device = -(-k // devices)
-    if per_device <= 8:
-        return (1 << (per_device - 1).bit_length()) * devices
-    step = 1 << max(per_device.bit_length() - 3, 0)
-    return -(-per_device // step) * step * devices
-
-
-def _padded(index: np.ndarray, devices: int) -> np.ndarray:
-    """``index`` padded with copies of its first entry to ``padded_size``; padding members
-    are computed and dropped."""
-    pad = padded_size(len(index), devices) - len(index)
-    return np.concatenate([index, np.full(pad, index[0])]) if pad else index
 
 
 def _scatter(k: int, index: np.ndarray, values: np.ndarray) -> np.ndarray:

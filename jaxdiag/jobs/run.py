@@ -1,7 +1,7 @@
 """The main job (``jaxdiag run``): data, baseline training, evaluation and diagnosis of one run.
 
-Sits between floor 5 (diagnose) and floor 7 (cli): it composes the floors below into the
-methodology's steps and returns the report that ``report.json`` holds.
+Floor 7: it composes the floors below into the methodology's steps and returns the report
+that ``report.json`` holds.
 """
 
 import dataclasses
@@ -16,7 +16,7 @@ import jax
 import numpy as np
 from flax import nnx
 
-from jaxdiag.data import Split, fit_normalizer, normalize
+from jaxdiag.data import Split, fit_normalizer, normalize, read_dev_tags
 from jaxdiag.diagnose import (
     bias_variance,
     chance_level_check,
@@ -59,7 +59,7 @@ from jaxdiag.experiment.run_folder import (
 from jaxdiag.gradcheck import gradcheck
 from jaxdiag.models import Model, as_model, build_model
 from jaxdiag.models.footprint import parameter_bytes, require_fits
-from jaxdiag.monitor import activation_kinds, layer_histograms
+from jaxdiag.monitor import activation_kinds, distinct_alerts, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import (
     MLPTask,
@@ -239,7 +239,7 @@ def run_main_job(
             },
             "bias_variance": decomposition.as_dict(),
             "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
-                        "alerts": _distinct_alerts(result.history["monitor"])},
+                        "alerts": distinct_alerts(result.history["monitor"])},
             "loss_curve": [f.as_dict() for f in curve],
             "error_analysis": analysis,
             "label_errors": None if suspects is None else {
@@ -315,36 +315,6 @@ def _sanity_checks(config: RunConfig, train: Split, x_train: np.ndarray, batch: 
                                 steps=config.diagnose.overfit_steps,
                                 target_loss=config.diagnose.overfit_target_loss)
     return {"checks": checks, "overfit": overfit}
-
-
-def read_dev_tags(path: str, dev_size: int) -> dict[str, np.ndarray]:
-    """Error-analysis tags of dev examples from a CSV with a header ``index,tag`` (one row per
-    tagged example and tag; indices as in report.json's worst mistakes); {} for no path.
-
-    Returns:
-      {tag: bool (dev_size,)}.
-
-    Raises:
-      ValueError: a missing file, another header, or an index outside the dev split, naming
-        config key 'diagnose.tags_file'.
-    """
-    if not path:
-        return {}
-    key = "config key 'diagnose.tags_file'"
-    if not Path(path).is_file():
-        raise ValueError(f"{key}: no such file {path!r}.")
-    lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
-    if not lines or [h.strip() for h in lines[0].split(",")] != ["index", "tag"]:
-        raise ValueError(f"{key}: expected the header 'index,tag' in {path!r}, found "
-                         f"{lines[0] if lines else 'an empty file'!r}.")
-    tags: dict[str, np.ndarray] = {}
-    for number, line in enumerate(lines[1:], 2):
-        index, _, tag = (part.strip() for part in line.partition(","))
-        if not index.isdigit() or not int(index) < dev_size or not tag:
-            raise ValueError(f"{key}: line {number} of {path!r}: expected a dev index in "
-                             f"[0, {dev_size}) and a tag, found {line!r}.")
-        tags.setdefault(tag, np.zeros(dev_size, bool))[int(index)] = True
-    return tags
 
 
 def _error_analysis(config: RunConfig, dev: Split, tags: dict[str, np.ndarray],
@@ -435,14 +405,3 @@ def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) 
     summary = run_sweep(sweep, space_from_dict(space_values), resolved, run_dir,
                         progress=progress, task=None if isinstance(task, MLPTask) else task)
     return {"space": space_values, "steps": config.search.steps, **summary}
-
-
-def _distinct_alerts(monitor_history: list[dict]) -> list[dict]:
-    """Each (kind, where) alert once, with the first and last step and the last value."""
-    seen: dict[tuple[str, str], dict] = {}
-    for record in monitor_history:
-        for alert in record["alerts"]:
-            entry = seen.setdefault((alert["kind"], alert["where"]),
-                                    {**alert, "first_step": record["step"], "steps": 0})
-            entry.update(value=alert["value"], last_step=record["step"], steps=entry["steps"] + 1)
-    return list(seen.values())

@@ -1,6 +1,6 @@
 """``jaxdiag train``: a shared trunk with named heads, trained, transferred and compared.
 
-Sits with the main job between floor 5 and the CLI: it composes floor-3 pieces (config,
+Floor 7, beside the main job: it composes floor-3 pieces (config,
 heads, masked losses, transfer optimizer, the loop) into runs, and studies of runs, each in
 its own run folder.
 """

@@ -5,7 +5,7 @@ import pytest
 
 from jaxdiag.experiment import load_config
 from jaxdiag.experiment.multitask_config import MultiTaskConfig
-from jaxdiag.train_job import STUDY_FILE, SUMMARY_FILE, run_train_job
+from jaxdiag.jobs.train import STUDY_FILE, SUMMARY_FILE, run_train_job
 
 PRETRAIN = """
 name = "tiny-0to4"
