@@ -90,7 +90,8 @@ def _short(name: str, *extra: str):
 
 def test_a_user_nnx_model_with_batchnorm_and_dropout_runs_everywhere(tmp_path):
     """Baseline, gradcheck, monitor and the label-error folds all train the user's model."""
-    report = run_main_job(_short("nnx", "search.trials=0", "optimizer.learning_rate=1e-2"),
+    report = run_main_job(_short("nnx", "search.trials=0", "optimizer.learning_rate=1e-2",
+                                 "diagnose.label_error_folds=2"),
                           tmp_path, progress=False,
                           model=lambda key: _NNXNet(nnx.Rngs(key)))
     assert report["model"]["class"] == "_NNXNet" and report["gradcheck"]["ok"]

@@ -132,9 +132,10 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """The random search after the baseline: ``trials`` MLPs trained as one vmap population
-    for ``steps`` steps (0 trials: no search). The space is the learning rate, weight decay
-    and dropout around the baseline's optimizer."""
+    """The random search after the baseline: ``trials`` members of the run's model (the
+    user's, or the configured built-in one) trained as one vmap population for ``steps`` steps
+    (0 trials: no search). The space is the learning rate and weight decay around the
+    baseline's optimizer, and dropout for the built-in MLP (whose rate is traced)."""
 
     trials: int = 16
     steps: int = 500
@@ -151,9 +152,10 @@ class DiagnoseConfig:
     overfit_steps, overfit_target_loss: the overfit-one-batch check's step budget and the loss
       it must reach on one training batch.
     label_errors: look for label errors by confident learning on the training split, with
-      ``label_error_folds``-fold cross-validated MLPs trained as one population.
-    learning_curve: train MLPs on 1/16 ... all of the training split as one population and fit
-      a power law to their dev error.
+      ``label_error_folds``-fold cross-validated copies of the run's model trained as one
+      population.
+    learning_curve: train the run's model on 1/16 ... all of the training split as one
+      population and fit a power law to the dev error.
     population_steps: training steps of each member of those two populations.
     worst_mistakes: how many of the dev set's most confident mistakes to report (and draw).
     tags_file: a CSV "index,tag" of dev examples tagged by hand (Ng's error-analysis

@@ -165,7 +165,8 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
     search = report.get("search")
     if search:
         best = search["best"]
-        lines += ["", f"random search ({search['trials']} MLPs in one population, "
+        lines += ["", f"random search ({search['trials']} {search.get('model', 'MLP')} models in "
+                  "one population, "
                   f"{search['steps']} steps): "
                   + ("no trial finished" if best is None else
                      f"best dev error {best['dev_error']:.2%} (trial {best['id']}: "
