@@ -49,14 +49,6 @@ def cross_entropy_loss(model: Model) -> LossFn:
     return loss
 
 
-def fixed_state_loss(loss_fn: LossFn, state: State, key: jax.Array
-                     ) -> Callable[[Params, jax.Array, Any], jax.Array]:
-    """``loss(params, x, y) -> scalar``: ``loss_fn`` with the model state and the dropout key
-    held fixed, a deterministic function of the parameters (for gradient checks, the initial
-    loss and histograms)."""
-    return lambda params, x, y: loss_fn(params, state, x, y, key)[0]
-
-
 def _apply_gradients(state: TrainState, grads: Params, model_state: State,
                      tx: optax.GradientTransformation):
     updates, opt_state = tx.update(grads, state.opt_state, state.params)

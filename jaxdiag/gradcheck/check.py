@@ -83,14 +83,16 @@ def _derivatives(fn, treedef, plan, batch_size, leaves, args, key, eps):
     return value, out
 
 
-def _over_params(fn: Callable[..., jax.Array], module: nnx.Module) -> tuple[Callable, Any]:
-    """``(fn over the module's Param leaves as a pure dict, those leaves)``."""
+def _over_params(fn: Callable[..., jax.Array],
+                 module: nnx.Module) -> tuple[Callable, Any, Any]:
+    """``(fn(params, rest, *args) of the module's Param leaves as a pure dict and its other
+    state, those leaves, that state)``."""
     graphdef, params, rest = nnx.split(module, nnx.Param, ...)
 
-    def over_params(pure_params, *args):
+    def over_params(pure_params, rest, *args):
         return fn(nnx.merge(graphdef, pure_params, rest), *args)
 
-    return over_params, nnx.to_pure_dict(params)
+    return over_params, nnx.to_pure_dict(params), rest
 
 
 def _check_args(num_directions, num_coordinates, exhaustive_size, eps, rtol, atol) -> None:
@@ -148,7 +150,8 @@ def gradcheck(
     """
     _check_args(num_directions, num_coordinates, exhaustive_size, eps, rtol, atol)
     if isinstance(params, nnx.Module):
-        fn, params = _over_params(fn, params)
+        fn, params, rest = _over_params(fn, params)
+        args = (rest, *args)  # an argument, so that float64 casts its statistics too
     if float64:
         with jax.enable_x64(True):
             return gradcheck(fn, _to_float64(params), *_to_float64(args),

@@ -40,7 +40,6 @@ from jaxdiag.experiment import (
     config_to_dict,
     cross_entropy_loss,
     fit,
-    fixed_state_loss,
     init_train_state,
     load_splits,
     make_evaluator,
@@ -160,8 +159,9 @@ def run_main_job(
         loss = cross_entropy_loss(model)
         seed_key = jax.random.key(config.train.seed)
         dropout_key = jax.random.fold_in(seed_key, 2)
-        check = gradcheck(fixed_state_loss(loss, model.state, dropout_key), model.params,
-                          *batch, float64=True)
+        check = gradcheck(  # the training-mode loss, its state and dropout key held fixed
+            lambda p, state, x, y: loss(p, state, x, y, dropout_key)[0], model.params,
+            model.state, *batch, float64=True)
         kinds = activation_kinds(model, batch[0])
         snapshot = jax.jit(functools.partial(layer_histograms, model, loss, kinds))
         tx = make_optimizer(config.optimizer)
