@@ -136,8 +136,8 @@ def run_main_job(
     arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
 
     task = population_task(config, model, train)
-    if callable(model) and not isinstance(model, nnx.Module | tuple | Model):
-        model = model(jax.random.key(config.train.seed))  # a factory: the baseline at the seed
+    if _is_factory(model):
+        model = model(jax.random.key(config.train.seed))  # the baseline, at the run's seed
     if model is None:
         def make_model():
             return build_model(config.model.name, train.input_shape, train.num_classes,
@@ -343,9 +343,7 @@ def population_task(config: RunConfig, model: Any, train) -> Task:
     model``) as a ``ModelTask``; else the configured built-in model (the MLP as ``MLPTask`` of
     the widest hidden layer and as many layers, the CNN as a ``ModelTask``)."""
     if model is not None:
-        if callable(model) and not isinstance(model, nnx.Module | tuple | Model):
-            return ModelTask(factory=model)
-        return ModelTask(model=model)
+        return ModelTask(factory=model) if _is_factory(model) else ModelTask(model=model)
     if config.model.name == "mlp":
         return MLPTask(int(np.prod(train.input_shape)), train.num_classes,
                        width=max(config.model.hidden), depth=len(config.model.hidden),
@@ -353,6 +351,12 @@ def population_task(config: RunConfig, model: Any, train) -> Task:
     return ModelTask(factory=functools.partial(
         _built_in, config.model.name, tuple(train.input_shape), train.num_classes,
         config.model.activation))
+
+
+def _is_factory(model: Any) -> bool:
+    """Whether ``model`` is a factory ``key -> model`` rather than a model (an NNX module is
+    callable too, as is a Model; pairs are tuples)."""
+    return callable(model) and not isinstance(model, nnx.Module | tuple | Model)
 
 
 def _built_in(name: str, input_shape: tuple, num_classes: int, activation: str,

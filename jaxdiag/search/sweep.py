@@ -198,14 +198,13 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
       One result per point, in order, as ``TrialStore.finish_population`` takes them.
     """
     t = config.train
-    buckets: dict[tuple, list[int]] = {}
+    buckets: dict[tuple | None, list[int]] = {}
     for i, p in enumerate(points):
-        shape = (int(p.get("width", t.width)), int(p.get("depth", t.depth)),
-                 p.get("optimizer", t.optimizer))
+        shape = None if task is not None else (
+            int(p.get("width", t.width)), int(p.get("depth", t.depth)),
+            p.get("optimizer", t.optimizer))
         buckets.setdefault(shape, []).append(i)
     results: list[dict[str, Any]] = [{} for _ in points]
-    if task is not None:
-        buckets = {None: list(range(len(points)))}
     for shape, members in buckets.items():
         bucket_task = task or MLPTask(data.x_train.shape[1], num_classes, width=shape[0],
                                       depth=shape[1], optimizer=shape[2])
