@@ -151,6 +151,9 @@ def test_a_sweep_of_a_user_model_named_by_its_entry_point_reruns_from_its_config
     assert json.loads(capsys.readouterr().out)["leaderboard"] == summary["leaderboard"]
     assert main(["sweep", *args, "--set", "model=\"user_nets:no_such\""]) == 2
     assert "'model': expected 'user_nets' to define a function 'no_such'" in capsys.readouterr().err
+    assert main(["sweep", *args, "--set", "model=\"math:sqrt\""]) == 2  # not key -> model
+    assert ("config key 'model' ('math:sqrt'): factory: expected a function key -> model, but "
+            "calling it with a jax.random key raised TypeError") in capsys.readouterr().err
     assert main(["sweep", *args, "--set", "model=\"user_nets:make_net\"", "--set",
                  "name=\"other\"", "--set", "populations=1", "--set", "population_size=2",
                  "--set", "train.steps=10"]) == 0  # the default space, without dropout

@@ -70,10 +70,19 @@ class ModelTask:
 
     @cached_property
     def template(self) -> Model:
-        """The model contract of the factory's model at key 0 (or of ``model``)."""
+        """The model contract of the factory's model at key 0 (or of ``model``).
+
+        Raises:
+          ValueError: the factory fails on a key, or returns no model, saying what it did.
+        """
         if self.model is not None:
             return as_model(self.model)
-        return as_model(self.factory(jax.random.key(0)))
+        try:
+            built = self.factory(jax.random.key(0))
+        except Exception as e:  # the user's function, called as the contract says
+            raise ValueError(f"factory: expected a function key -> model, but calling it with "
+                             f"a jax.random key raised {type(e).__name__}: {e}") from e
+        return as_model(built)
 
     @property
     def name(self) -> str:

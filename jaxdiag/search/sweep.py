@@ -171,7 +171,12 @@ def sweep_task(config: SweepConfig, data: Data, num_classes: int) -> Task | None
         require_key(len(shape) == 3, "model", "image data (h, w, c) for 'cnn'",
                     f"inputs of shape {tuple(shape)}")
         return ModelTask(nnx_factory(LeNet, shape, num_classes), optimizer=optimizer)
-    return ModelTask(model_factory(config.model), optimizer=optimizer)
+    task = ModelTask(model_factory(config.model), optimizer=optimizer)
+    try:
+        task.template  # builds the model once: a bad entry point fails here, named  # noqa: B018
+    except ValueError as e:
+        raise ValueError(f"config key 'model' ({config.model!r}): {e}") from None
+    return task
 
 
 def load_sweep_data(config: DataConfig, flatten: bool = True) -> Data:
