@@ -397,8 +397,7 @@ def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) 
         "dropout": {"type": "uniform", "low": 0.0, "high": 0.5},
     }
     space_values = {k: v for k, v in space_values.items() if k in task.traced_hparams}
-    if isinstance(task, ModelTask):  # the configured optimizer, with traced hyperparameters
-        task = dataclasses.replace(task, optimizer="adam" if adam else "sgd")
+    task = dataclasses.replace(task, optimizer="adam" if adam else "sgd")  # the configured one
     sweep = SweepConfig(
         name="search", sampler="random", seed=config.train.seed, populations=1,
         population_size=config.search.trials, data=config.data,
@@ -407,5 +406,5 @@ def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) 
                                optimizer="adam" if adam else "sgd"))
     resolved = {**config_to_dict(sweep), "space": space_values, "model": task.name}
     summary = run_sweep(sweep, space_from_dict(space_values), resolved, run_dir,
-                        progress=progress, task=None if isinstance(task, MLPTask) else task)
+                        progress=progress, task=task)
     return {"space": space_values, "steps": config.search.steps, **summary}
