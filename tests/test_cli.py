@@ -43,7 +43,11 @@ def test_run_json_on_the_built_in_data(finished_run):
     assert report["complete"] and report["report"]["html"] == "report.html"
     assert (run_dir / "config.toml").is_file()
     assert any((run_dir / "tensorboard").glob("events.out.tfevents.*"))
-    assert (run_dir / "checkpoints" / "400").is_dir()
+    assert (run_dir / "checkpoints" / "latest" / "400").is_dir()
+    best = report["training"]["best_step"]  # by dev loss, the default train.select
+    assert (run_dir / "checkpoints" / "best" / str(best)).is_dir()
+    history = report["history"]
+    assert min(e["dev"]["loss"] for e in history["eval"]) == history["best_value"]
     # the diagnoses of issue 6
     sanity = report["sanity"]
     assert [c["name"] for c in sanity["checks"]] == ["labels", "input_scale", "initial_loss",
@@ -124,9 +128,9 @@ def test_summary_rerun_config_errors_and_fresh(tmp_path, capsys, fast_args):
     assert "run_dir: expected a run folder" in capsys.readouterr().err
     # Another config under the same name is an error that leaves the folder as it was.
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    changed = [*args, "--set", "train.seed=1"]
+    changed = [*args, "--set", "seed=1"]
     assert main(changed) == 2
-    assert "first difference: train.seed" in capsys.readouterr().err
+    assert "first difference: seed" in capsys.readouterr().err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     assert main([*changed, "--fresh", "--no-report"]) == 0
     assert "resumed from" not in capsys.readouterr().out
@@ -156,7 +160,7 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process = subprocess.Popen([*command, "--name", "killed"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _kill_when_written(process, tmp_path / "killed" / "checkpoints" / "500")
+    _kill_when_written(process, tmp_path / "killed" / "checkpoints" / "latest" / "500")
     # killed mid-training: only the report written before training, marked incomplete
     assert json.loads((tmp_path / "killed" / "report.json").read_text())["complete"] is False
 
@@ -174,7 +178,7 @@ def test_killed_run_resumes_to_the_same_numbers(tmp_path):
 
 TRAIN_CONFIG = """
 name = "cli-train"
-[trunk]
+[model]
 hidden = [32]
 [[tasks]]
 name = "digit"
@@ -232,7 +236,7 @@ def test_train_summary_table_and_config_errors(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("override", "message"), [
-    ("train.seed=99999999999999999999", "config key 'train.seed': expected an integer seed"),
+    ("seed=99999999999999999999", "config key 'seed': expected an integer seed"),
     ("optimizer.learning_rate=inf", "'optimizer.learning_rate': expected a finite number"),
     ("model.hidden=[1000000000]", r"config key 'model.hidden': expected a model whose training "
                                   r"fits in memory, found 279 GiB of parameters"),

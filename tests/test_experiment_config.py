@@ -15,12 +15,12 @@ def test_defaults_are_the_methodology_starting_point():
 def test_toml_round_trip_and_overrides(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('name = "x"\n[model]\nhidden = [32]\n[train]\nsteps = 100\n')
-    config = load_config(path, ["train.seed=4", "data.source=my.csv", "model.hidden=[8, 8]"])
-    assert config.name == "x" and config.train.steps == 100 and config.train.seed == 4
+    config = load_config(path, ["seed=4", "data.source=my.csv", "model.hidden=[8, 8]"])
+    assert config.name == "x" and config.train.steps == 100 and config.seed == 4
     assert config.data.source == "my.csv" and config.model.hidden == (8, 8)
     (tmp_path / "saved.toml").write_text(config_to_toml(config))
     assert load_config(tmp_path / "saved.toml") == config
-    other = load_config(path, ["train.seed=5"])
+    other = load_config(path, ["seed=5"])
     assert first_difference(config_to_dict(config), config_to_dict(other)).startswith("data.source")
 
 
@@ -32,7 +32,8 @@ def test_toml_round_trip_and_overrides(tmp_path):
         (["train.steps=1.5"], "'train.steps': expected an integer, found 1.5"),
         (["train.steps=true"], "'train.steps': expected an integer, found True"),
         (["train.steps=0"], "'train.steps': expected a positive integer, found 0"),
-        (["train.eval_every=75"], "'train.eval_every': expected a multiple of train.log_every"),
+        (['train.select="f1"'], "config key 'train.select': expected one of"),
+        (['train.select=""', "train.patience=2"], "'train.patience': expected 0 when"),
         (["optimizer.learning_rate=-1"], "'optimizer.learning_rate': expected a value > 0"),
         (["optimizer.name=rmsprop"], "'optimizer.name': expected one of"),
         (["model.hidden=[8, 0]"], "'model.hidden': expected positive widths"),
@@ -41,7 +42,7 @@ def test_toml_round_trip_and_overrides(tmp_path):
         (["data.target_fraction=1"], "'data.target_fraction'"),
         (["human_error=5"], "'human_error': expected a fraction"),
         (["name=a/b"], "'name': expected one folder name"),
-        (["train.seed=99999999999999999999"], r"'train.seed': expected an integer seed in \[0, 2"),
+        (["seed=99999999999999999999"], r"'seed': expected an integer seed in \[0, 2"),
         (["optimizer.learning_rate=inf"], "'optimizer.learning_rate': expected a finite number"),
         (["optimizer.learning_rate=nan"], "'optimizer.learning_rate': expected a finite number"),
         (["train=3"], "'train': expected a table"),
@@ -59,3 +60,11 @@ def test_config_file_errors(tmp_path):
     (tmp_path / "bad.toml").write_text("steps = = 3")
     with pytest.raises(ValueError, match="not valid TOML"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_the_model_section_names_a_built_in_model_or_an_entry_point():
+    assert load_config(None, ['model.name="mypkg.nets:make_net"']).model.is_entry_point
+    assert not load_config(None, ['model.name="cnn"']).model.is_entry_point
+    for bad in ("resnet", "mypkg.nets", ":make", "mypkg:make-net"):
+        with pytest.raises(ValueError, match=r"config key 'model\.name': expected one of"):
+            load_config(None, [f'model.name="{bad}"'])

@@ -37,8 +37,9 @@ def test_overrides_reach_nested_tables_and_task_lists():
     (["transfer.probe_steps=-1"], "config key 'transfer.probe_steps'"),
     (["data.missing_fraction=1.0"], "config key 'data.missing_fraction'"),
     (["data.translate=-1"], "config key 'data.translate': expected an integer >= 0, found -1"),
-    (["train.eval_every=75"], "config key 'train.eval_every': expected a multiple"),
-    (['trunk.name="resnet"'], "config key 'trunk.name'"),
+    (['train.select=""'], "config key 'train.select': expected a dev metric"),
+    (['train.select="label.error"'], "config key 'train.select': expected 'loss' or 'accuracy'"),
+    (['model.name="resnet"'], "config key 'model.name'"),
     (["study.seeds=[1]"], "config key 'study.arms': expected arms and seeds given together"),
 ])
 def test_config_errors_name_the_key(overrides, message):

@@ -241,7 +241,7 @@ def test_a_run_whose_latest_checkpoint_is_damaged_resumes_from_the_one_before(
     assert main(args) == 0
     whole = json.loads(capsys.readouterr().out)
     run_dir = tmp_path / "r"
-    for path in (run_dir / "checkpoints" / "400").rglob("*"):
+    for path in (run_dir / "checkpoints" / "latest" / "400").rglob("*"):
         if path.is_file():
             path.write_bytes(b"\x00garbage")
     (run_dir / "report.json").write_text((run_dir / "report.json").read_text()[:100])
@@ -254,7 +254,7 @@ def test_a_run_whose_latest_checkpoint_is_damaged_resumes_from_the_one_before(
     assert resumed["training"]["resumed_from"] == 200
     assert resumed["splits"] == whole["splits"]
     assert resumed["history"] == whole["history"]
-    assert (run_dir / "checkpoints" / "400.damaged").is_dir()
+    assert (run_dir / "checkpoints" / "latest" / "400.damaged").is_dir()
     assert (run_dir / "report.json.damaged").is_file()
 
 

@@ -4,9 +4,9 @@ import optax
 import pytest
 
 from jaxdiag.experiment import init_train_state
+from jaxdiag.experiment.config import ModelConfig
 from jaxdiag.experiment.heads import configured_multihead_model
 from jaxdiag.experiment.masked_loss import multitask_loss
-from jaxdiag.experiment.multitask_config import TrunkConfig
 from jaxdiag.experiment.multitask_step import make_multitask_step
 from jaxdiag.experiment.transfer import (
     frozen_leaves,
@@ -15,7 +15,7 @@ from jaxdiag.experiment.transfer import (
     transfer_optimizer,
 )
 
-TRUNK = TrunkConfig(hidden=(16, 8))
+TRUNK = ModelConfig(hidden=(16, 8))
 
 
 def _model(seed=0, trunk=TRUNK):
@@ -93,14 +93,14 @@ def test_probe_steps_train_only_the_heads_first_then_the_trunk():
 
 def test_load_trunk_names_the_mismatched_parameter():
     model = _model()
-    other = _model(trunk=TrunkConfig(hidden=(16, 4))).params["trunk"]
+    other = _model(trunk=ModelConfig(hidden=(16, 4))).params["trunk"]
     with pytest.raises(ValueError, match=r"'runs/a': trunk parameter 'dense_1.bias' has shape "
                                          r"\(4,\) there, expected \(8,\) here"):
         load_trunk(model.params, other, "runs/a")
-    deeper = _model(trunk=TrunkConfig(hidden=(16, 8, 8))).params["trunk"]
+    deeper = _model(trunk=ModelConfig(hidden=(16, 8, 8))).params["trunk"]
     with pytest.raises(ValueError, match=r"'dense_2\.bias' of shape \(8,\) there has no"):
         load_trunk(model.params, deeper, "runs/a")
-    shallower = _model(trunk=TrunkConfig(hidden=(16,))).params["trunk"]
+    shallower = _model(trunk=ModelConfig(hidden=(16,))).params["trunk"]
     with pytest.raises(ValueError, match=r"'dense_1\.bias' is missing there"):
         load_trunk(model.params, shallower, "runs/a")
     loaded = load_trunk(model.params, _model(seed=3).params["trunk"], "runs/a")
@@ -109,7 +109,7 @@ def test_load_trunk_names_the_mismatched_parameter():
 
 
 def test_cnn_trunk_layers_and_labels():
-    model = configured_multihead_model(TrunkConfig(name="cnn", hidden=(12,)), (8, 8, 1),
+    model = configured_multihead_model(ModelConfig(name="cnn", hidden=(12,)), (8, 8, 1),
                                        {"digit": 5}, 0)
     assert model.trunk_layers == ("conv_0", "conv_1", "dense_0")
     labels = transfer_labels(model, "last_n", 2)

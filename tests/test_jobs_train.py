@@ -11,7 +11,7 @@ PRETRAIN = """
 name = "tiny-0to4"
 [data]
 classes = [0, 1, 2, 3, 4]
-[trunk]
+[model]
 hidden = [32]
 [[tasks]]
 name = "digit"
@@ -28,7 +28,7 @@ name = "tiny-5to9"
 [data]
 classes = [5, 6, 7, 8, 9]
 labels_per_class = 10
-[trunk]
+[model]
 hidden = [32]
 [[tasks]]
 name = "digit"
@@ -83,7 +83,7 @@ def test_head_only_transfer_trains_its_source_first_and_keeps_the_trunk(configs)
 
 def test_a_trunk_of_other_shapes_is_an_error_naming_the_parameter(configs):
     tmp_path, path = configs, configs / "transfer.toml"
-    config = load_config(path, ["trunk.hidden=[16]", 'name="other"'], cls=MultiTaskConfig)
+    config = load_config(path, ["model.hidden=[16]", 'name="other"'], cls=MultiTaskConfig)
     with pytest.raises(ValueError, match=r"trunk parameter 'dense_0.bias' has shape \(32,\) "
                                          r"there, expected \(16,\) here"):
         run_train_job(config, tmp_path / "runs", progress=False, config_dir=tmp_path)

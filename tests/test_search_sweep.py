@@ -16,12 +16,16 @@ sampler = "gp"
 populations = 3
 population_size = 4
 
+[model]
+hidden = [16, 16]
+
 [train]
 steps = 30
 batch_size = 32
+
+[halving]
 rungs = [10]
 keep_fraction = 0.5
-width = 16
 
 [space.learning_rate]
 type = "log_uniform"
@@ -86,7 +90,7 @@ def test_shapes_are_trained_in_buckets(tmp_path, capsys):
     args = ["sweep", "--runs-dir", str(tmp_path), "--no-progress", "--json",
             "--set", "sampler=\"grid\"", "--set", "points_per_axis=2",
             "--set", "populations=1", "--set", "population_size=4",
-            "--set", "train.steps=20", "--set", "train.width=8",
+            "--set", "train.steps=20", "--set", "model.hidden=[8, 8]",
             "--set", "space.width={type=\"categorical\", choices=[8, 24]}",
             "--set", "space.learning_rate={type=\"log_uniform\", low=0.01, high=0.1}"]
     assert main(args) == 0
@@ -100,7 +104,7 @@ def test_shapes_are_trained_in_buckets(tmp_path, capsys):
 
 def test_a_changed_config_is_refused_and_bad_keys_are_named(tmp_path, config_file, capsys):
     args = ["sweep", str(config_file), "--runs-dir", str(tmp_path), "--no-progress",
-            "--set", "populations=1", "--set", "train.steps=10", "--set", "train.rungs=[]"]
+            "--set", "populations=1", "--set", "train.steps=10", "--set", "halving.rungs=[]"]
     assert main(args) == 0
     assert main([*args, "--set", "seed=1"]) == 2
     assert "holds a run with another config (first difference: seed" in capsys.readouterr().err
@@ -108,8 +112,8 @@ def test_a_changed_config_is_refused_and_bad_keys_are_named(tmp_path, config_fil
         load_sweep_config(None, ["space.lr.type=\"uniform\""])
     with pytest.raises(ValueError, match=r"config key 'sampler': expected one of"):
         load_sweep_config(config_file, ["sampler=\"bayes\""])
-    with pytest.raises(ValueError, match=r"config key 'train.rungs': expected increasing steps"):
-        load_sweep_config(config_file, ["train.rungs=[40]"])
+    with pytest.raises(ValueError, match=r"config key 'halving.rungs': expected steps below"):
+        load_sweep_config(config_file, ["halving.rungs=[40]"])
     with pytest.raises(ValueError, match=r"config key 'train.batchsize': unknown key"):
         load_sweep_config(config_file, ["train.batchsize=3"])
 
@@ -139,22 +143,23 @@ def test_a_sweep_of_a_user_model_named_by_its_entry_point_reruns_from_its_config
     monkeypatch.syspath_prepend(str(tmp_path))
     runs = tmp_path / "runs"
     args = ["--runs-dir", str(runs), "--no-progress", "--json"]
-    assert main(["sweep", *args, "--set", "model=\"user_nets:make_net\"", "--set", "name=\"mine\"",
-                 "--set", "populations=1", "--set", "population_size=3",
-                 "--set", "train.steps=20", "--set", "train.optimizer=\"adam\"",
+    assert main(["sweep", *args, "--set", "model.name=\"user_nets:make_net\"",
+                 "--set", "name=\"mine\"", "--set", "populations=1", "--set", "population_size=3",
+                 "--set", "train.steps=20", "--set", "optimizer.name=\"adam\"",
                  "--set", "space={learning_rate={type=\"log_uniform\", low=1e-3, high=1e-1}}"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["model"] == "Net" and summary["counts"]["complete"] == 3
     saved = runs / "mine" / "config.toml"
-    assert 'model = "user_nets:make_net"' in saved.read_text()
+    assert 'name = "user_nets:make_net"' in saved.read_text()
     assert main(["sweep", str(saved), *args]) == 0  # the saved config, as it is: a resume
     assert json.loads(capsys.readouterr().out)["leaderboard"] == summary["leaderboard"]
-    assert main(["sweep", *args, "--set", "model=\"user_nets:no_such\""]) == 2
-    assert "'model': expected 'user_nets' to define a function 'no_such'" in capsys.readouterr().err
-    assert main(["sweep", *args, "--set", "model=\"math:sqrt\""]) == 2  # not key -> model
-    assert ("config key 'model' ('math:sqrt'): factory: expected a function key -> model, but "
+    assert main(["sweep", *args, "--set", "model.name=\"user_nets:no_such\""]) == 2
+    assert ("'model.name': expected 'user_nets' to define a function 'no_such'"
+            in capsys.readouterr().err)
+    assert main(["sweep", *args, "--set", "model.name=\"math:sqrt\""]) == 2  # not key -> model
+    assert ("config key 'model.name' ('math:sqrt'): factory: expected a function key -> model, but "
             "calling it with a jax.random key raised TypeError") in capsys.readouterr().err
-    assert main(["sweep", *args, "--set", "model=\"user_nets:make_net\"", "--set",
+    assert main(["sweep", *args, "--set", "model.name=\"user_nets:make_net\"", "--set",
                  "name=\"other\"", "--set", "populations=1", "--set", "population_size=2",
                  "--set", "train.steps=10"]) == 0  # the default space, without dropout
     assert "[space.dropout]" not in (runs / "other" / "config.toml").read_text()

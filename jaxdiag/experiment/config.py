@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NewType
 
+from jaxdiag.checks import require
 from jaxdiag.data import DomainShift
 from jaxdiag.data.files import FLOAT32_MAX
+from jaxdiag.models.activations import ACTIVATIONS
 
 Seed = NewType("Seed", int)  # a config seed: an integer in [0, SEED_LIMIT)
 SEED_LIMIT = 2**31
@@ -23,8 +25,7 @@ _CONTROL = frozenset(map(chr, [*range(32), 127]))
 
 def require_key(ok: bool, key: str, expected: str, found: Any) -> None:
     """Raises ``ValueError("config key 'key': expected ..., found ...")`` unless ``ok``."""
-    if not ok:
-        raise ValueError(f"config key {key!r}: expected {expected}, found {found!r}.")
+    require(ok, f"config key {key!r}", expected, found)
 
 
 def require_folder_name(name: str, key: str) -> None:
@@ -69,20 +70,44 @@ class DataConfig:
             raise ValueError(f"config key 'data.{name}': {problem}") from None
 
 
+BUILT_IN_MODELS = ("mlp", "cnn")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
-    """The baseline model: name "mlp" or "cnn", hidden widths (MLP), activation."""
+    """The model of every command (the shared trunk of ``jaxdiag train``'s heads).
+
+    name: "mlp" (dense layers of the ``hidden`` widths), "cnn" (images only: two 3x3
+      convolutions of ``channels``, each pooled by 2, then a dense layer of ``hidden[-1]``)
+      or, for ``jaxdiag run`` and ``jaxdiag sweep``, a Python entry point
+      "package.module:function" naming a function ``key -> model`` (an NNX module, a
+      (Linen module, variables) or an (apply_fn, params) pair); the other keys are then
+      unused.
+    activation: the hidden layers' activation, one of ``jaxdiag.models.ACTIVATIONS``.
+    """
 
     name: str = "mlp"
     hidden: tuple[int, ...] = (128, 128)
+    channels: tuple[int, int] = (16, 32)
     activation: str = "relu"
 
+    @property
+    def is_entry_point(self) -> bool:
+        return self.name not in BUILT_IN_MODELS
+
     def __post_init__(self):
-        require_key(self.name in ("mlp", "cnn"), "model.name", "'mlp' or 'cnn'", self.name)
-        require_key(all(h > 0 for h in self.hidden), "model.hidden", "positive widths", self.hidden)
-        choices = ("relu", "tanh", "sigmoid", "gelu", "elu")
-        require_key(self.activation in choices, "model.activation", f"one of {choices}",
-                    self.activation)
+        module, colon, function = self.name.partition(":")
+        require_key(self.name in BUILT_IN_MODELS or (module and colon and function.isidentifier()),
+                    "model.name", f"one of {BUILT_IN_MODELS} or an entry point "
+                    "'package.module:function'", self.name)
+        require_key(all(h > 0 for h in self.hidden), "model.hidden", "positive widths",
+                    self.hidden)
+        require_key(self.name != "cnn" or bool(self.hidden), "model.hidden",
+                    "at least one width for 'cnn' (its dense layer)", self.hidden)
+        require_key(len(self.channels) == 2 and all(c > 0 for c in self.channels),
+                    "model.channels", "two positive channel counts", self.channels)
+        require_key(self.activation in ACTIVATIONS, "model.activation",
+                    f"one of {sorted(ACTIVATIONS)}", self.activation)
 
 
 @dataclass(frozen=True)
@@ -105,12 +130,24 @@ class OptimizerConfig:
                     self.momentum)
 
 
+MINIMIZED_METRICS = ("loss", "error")  # the selectable metrics that are better lower
+SELECTABLE_METRICS = (*MINIMIZED_METRICS, "accuracy", "f1", "roc_auc")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Steps, batch size, and how often to log, evaluate and checkpoint (in steps).
+    """The training loop of every command: steps, batch size, and how often to log, evaluate
+    and checkpoint (in steps); the dev metric that keeps the best weights and stops early.
 
-    eval_every and checkpoint_every are multiples of log_every: the loop runs log_every steps
-    per compiled call, and resuming restarts on those boundaries.
+    log_every: steps per compiled call (the training loss is logged once per call); dev is
+      evaluated, and the latest checkpoint saved, after the call that reaches or passes each
+      multiple of eval_every and of checkpoint_every, and at the last step.
+    select: the dev metric whose best value keeps the weights in ``checkpoints/best``:
+      "loss", "error", "accuracy" or (``jaxdiag train``) "<task>.<metric>" with a metric from
+      loss, accuracy, f1, roc_auc; losses and errors are minimized, the rest maximized.
+      Empty: no best checkpoint and no early stopping.
+    patience: stop after this many evaluations without improvement (0: never stop early).
+    A sweep's members use steps and batch_size (they are not checkpointed one by one).
     """
 
     steps: int = 3000
@@ -118,16 +155,19 @@ class TrainConfig:
     log_every: int = 50
     eval_every: int = 100
     checkpoint_every: int = 500
-    seed: Seed = 0
+    select: str = "loss"
+    patience: int = 0
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "log_every", "eval_every", "checkpoint_every"):
             value = getattr(self, name)
             require_key(value > 0, f"train.{name}", "a positive integer", value)
-        for name in ("eval_every", "checkpoint_every"):
-            value = getattr(self, name)
-            require_key(value % self.log_every == 0, f"train.{name}",
-                        f"a multiple of train.log_every = {self.log_every}", value)
+        require_key(self.patience >= 0, "train.patience", "an integer >= 0", self.patience)
+        require_key(self.select == "" or self.select.rpartition(".")[2] in SELECTABLE_METRICS,
+                    "train.select", f"'' (none), or a metric from {SELECTABLE_METRICS} (for "
+                    "jaxdiag train: '<task>.<metric>')", self.select)
+        require_key(self.select or not self.patience, "train.patience",
+                    "0 when train.select is '' (nothing to be patient about)", self.patience)
 
 
 @dataclass(frozen=True)
@@ -186,9 +226,11 @@ class DiagnoseConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A whole run. human_error is the Bayes-error proxy of the bias/variance analysis."""
+    """A whole run. human_error is the Bayes-error proxy of the bias/variance analysis; seed
+    draws the model's initialization, minibatches and dropout (``data.seed`` the splits)."""
 
     name: str = "digits-mlp"
+    seed: Seed = 0
     human_error: float = 0.005
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -201,6 +243,9 @@ class RunConfig:
         require_key(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",
                     self.human_error)
         require_folder_name(self.name, "name")
+        selectable = ("", "loss", "error", "accuracy")
+        require_key(self.train.select in selectable, "train.select", f"one of {selectable}",
+                    self.train.select)
 
 
 def config_from_dict(values: dict[str, Any], cls: type = RunConfig, prefix: str = "") -> Any:

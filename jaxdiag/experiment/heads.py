@@ -6,7 +6,7 @@ from typing import NamedTuple
 import jax
 from flax import nnx
 
-from jaxdiag.experiment.multitask_config import TrunkConfig
+from jaxdiag.experiment.config import ModelConfig
 from jaxdiag.models import ApplyFn, ConvTrunk, Params, Trunk, functional
 
 TRUNK, HEADS = "trunk", "heads"
@@ -65,7 +65,7 @@ def multihead_model(
 
 
 def configured_multihead_model(
-    config: TrunkConfig,
+    config: ModelConfig,
     input_shape: Sequence[int],
     head_widths: Mapping[str, int],
     seed: int = 0,

@@ -6,7 +6,14 @@ then ``--set KEY=VALUE``; every key and type is checked and errors name the dott
 
 from dataclasses import dataclass, field
 
-from jaxdiag.experiment.config import OptimizerConfig, Seed, require_folder_name, require_key
+from jaxdiag.experiment.config import (
+    ModelConfig,
+    OptimizerConfig,
+    Seed,
+    TrainConfig,
+    require_folder_name,
+    require_key,
+)
 
 TASK_KINDS = ("multiclass", "binary")
 TRANSFER_MODES = ("none", "head_only", "last_n", "full")
@@ -81,31 +88,6 @@ class TaskDataConfig:
 
 
 @dataclass(frozen=True)
-class TrunkConfig:
-    """The shared trunk, every layer activated.
-
-    name: "mlp" (dense layers of the ``hidden`` widths) or "cnn" (images only: two 3x3
-      convolutions of ``channels``, each average-pooled by 2, then one dense layer of width
-      ``hidden[-1]``).
-    """
-
-    name: str = "mlp"
-    hidden: tuple[int, ...] = (128, 128)
-    channels: tuple[int, int] = (16, 32)
-    activation: str = "relu"
-
-    def __post_init__(self):
-        require_key(self.name in ("mlp", "cnn"), "trunk.name", "'mlp' or 'cnn'", self.name)
-        require_key(bool(self.hidden) and all(h > 0 for h in self.hidden), "trunk.hidden",
-                    "a non-empty list of positive widths", self.hidden)
-        require_key(len(self.channels) == 2 and all(c > 0 for c in self.channels),
-                    "trunk.channels", "two positive channel counts", self.channels)
-        choices = ("relu", "tanh", "sigmoid", "gelu", "elu")
-        require_key(self.activation in choices, "trunk.activation", f"one of {choices}",
-                    self.activation)
-
-
-@dataclass(frozen=True)
 class TransferConfig:
     """Starting from the trunk of another run.
 
@@ -135,40 +117,6 @@ class TransferConfig:
                     "a value in (0, 1]", self.trunk_lr_scale)
         require_key(self.probe_steps >= 0, "transfer.probe_steps", "an integer >= 0",
                     self.probe_steps)
-
-
-@dataclass(frozen=True)
-class FitConfig:
-    """The training loop.
-
-    steps: optimizer steps at most; batch_size: examples per step.
-    log_every: steps per compiled call (the training loss is logged once per call).
-    eval_every: evaluate dev (a multiple of log_every); the latest checkpoint is saved then,
-      and the best when ``select`` improves.
-    select: the dev metric that picks the best checkpoint and stops early: "loss" (the
-      weighted dev loss), "accuracy" (mean over tasks) or "<task>.<metric>" with a metric
-      from loss, accuracy, f1, roc_auc. Losses are minimized, the rest maximized.
-    patience: stop after this many evaluations without improvement (0: never stop early).
-    """
-
-    steps: int = 2000
-    batch_size: int = 64
-    log_every: int = 50
-    eval_every: int = 100
-    select: str = "loss"
-    patience: int = 0
-
-    def __post_init__(self):
-        for name in ("steps", "batch_size", "log_every", "eval_every"):
-            value = getattr(self, name)
-            require_key(value > 0, f"train.{name}", "a positive integer", value)
-        require_key(self.eval_every % self.log_every == 0, "train.eval_every",
-                    f"a multiple of train.log_every = {self.log_every}", self.eval_every)
-        require_key(self.patience >= 0, "train.patience", "an integer >= 0", self.patience)
-        metric = self.select.rpartition(".")[2]
-        require_key(metric in TASK_METRICS, "train.select",
-                    f"'loss', 'accuracy' or '<task>.<metric>' with a metric from {TASK_METRICS}",
-                    self.select)
 
 
 @dataclass(frozen=True)
@@ -204,26 +152,36 @@ class StudyConfig:
 
 @dataclass(frozen=True)
 class MultiTaskConfig:
-    """A ``jaxdiag train`` run: data, trunk, tasks, optimizer, loop, transfer, study."""
+    """A ``jaxdiag train`` run: data, model (the shared trunk), tasks, optimizer, loop, transfer,
+    study."""
 
     name: str = "digits-multitask"
     seed: Seed = 0
     data: TaskDataConfig = field(default_factory=TaskDataConfig)
-    trunk: TrunkConfig = field(default_factory=TrunkConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
     tasks: tuple[TaskConfig, ...] = (TaskConfig(),)
     optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
         learning_rate=1e-3))
-    train: FitConfig = field(default_factory=FitConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=2000, checkpoint_every=100))
     transfer: TransferConfig = field(default_factory=TransferConfig)
     study: StudyConfig = field(default_factory=StudyConfig)
 
     def __post_init__(self):
         require_folder_name(self.name, "name")
+        require_key(not self.model.is_entry_point, "model.name",
+                    "'mlp' or 'cnn' (the trunk that the heads share)", self.model.name)
+        require_key(bool(self.model.hidden), "model.hidden",
+                    "at least one width (the heads read the trunk's last layer)",
+                    self.model.hidden)
         require_key(bool(self.tasks), "tasks", "at least one task", self.tasks)
         names = [task.name for task in self.tasks]
         require_key(len(set(names)) == len(names), "tasks", "distinct task names", names)
         task, _, metric = self.train.select.rpartition(".")
+        require_key(bool(self.train.select), "train.select", "a dev metric (the best "
+                    "checkpoint is the run's result, and what transfer starts from)", "")
         require_key(task in ("", *names), "train.select", f"a task from {names}",
                     self.train.select)
-        require_key(bool(task) or metric in ("loss", "accuracy"), "train.select",
-                    "'loss' or 'accuracy' without a task", self.train.select)
+        require_key(metric in (TASK_METRICS if task else ("loss", "accuracy")), "train.select",
+                    f"'loss' or 'accuracy', or '<task>.<metric>' with a metric from "
+                    f"{TASK_METRICS}", self.train.select)

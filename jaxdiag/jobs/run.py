@@ -47,8 +47,8 @@ from jaxdiag.experiment import (
     make_optimizer,
     make_predictor,
     make_train_step,
-    make_train_steps,
 )
+from jaxdiag.experiment.config import ModelConfig
 from jaxdiag.experiment.run_folder import (
     check_saved_config,
     open_run_folder,
@@ -57,6 +57,7 @@ from jaxdiag.experiment.run_folder import (
 )
 from jaxdiag.gradcheck import gradcheck
 from jaxdiag.models import Model, as_model, build_model
+from jaxdiag.models.entry_point import model_factory
 from jaxdiag.models.footprint import parameter_bytes, require_fits
 from jaxdiag.monitor import activation_kinds, distinct_alerts, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
@@ -64,7 +65,6 @@ from jaxdiag.search import (
     MLPTask,
     ModelTask,
     SweepConfig,
-    SweepTrainConfig,
     Task,
     run_sweep,
     space_from_dict,
@@ -135,21 +135,20 @@ def run_main_job(
     normalizer = fit_normalizer(train.x)
     arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
 
+    source = "yours" if model is not None else "config"
+    if model is None and config.model.is_entry_point:
+        model = model_factory(config.model.name, "model.name")
     task = population_task(config, model, train)
     if _is_factory(model):
-        model = model(jax.random.key(config.train.seed))  # the baseline, at the run's seed
+        model = model(jax.random.key(config.seed))  # the baseline, at the run's seed
     if model is None:
         def make_model():
-            return build_model(config.model.name, train.input_shape, train.num_classes,
-                               hidden=config.model.hidden,
-                               activation_name=config.model.activation, seed=config.train.seed)
+            return _built_in(config.model, tuple(train.input_shape), train.num_classes,
+                             jax.random.key(config.seed))
 
-        require_fits("model.hidden" if config.model.name == "mlp" else "model.name",
+        require_fits("model.hidden" if config.model.name == "mlp" else "model.channels",
                      parameter_bytes(lambda: nnx.state(make_model(), nnx.Param)))
         model = make_model()
-        source = "config"
-    else:
-        source = "yours"
     model = as_model(model)
     _check_logits(model, train)
     with open_run_folder(runs_dir, config.name, "run", fresh) as run_dir:  # inputs checked
@@ -157,7 +156,7 @@ def run_main_job(
         x_train, y_train = arrays["train"]
         batch = (x_train[:config.train.batch_size], y_train[:config.train.batch_size])
         loss = cross_entropy_loss(model)
-        seed_key = jax.random.key(config.train.seed)
+        seed_key = jax.random.key(config.seed)
         dropout_key = jax.random.fold_in(seed_key, 2)
         check = gradcheck(  # the training-mode loss, its state and dropout key held fixed
             lambda p, state, x, y: loss(p, state, x, y, dropout_key)[0], model.params,
@@ -191,13 +190,14 @@ def run_main_job(
         if not is_complete(run_dir):  # a rerun of a finished run keeps its report until the end
             write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
 
-        train_steps = make_train_steps(
-            make_train_step(loss, tx, dropout_key), config.train.batch_size,
-            jax.random.fold_in(seed_key, 1),
-            make_monitored_train_step(model, kinds, tx, dropout_key))
-        result = fit(init_train_state(model.params, tx, model.state), train_steps,
-                     make_evaluator(model, train.num_classes), arrays, config.train, run_dir,
-                     progress, kinds)
+        evaluator = make_evaluator(model, train.num_classes)
+        result = fit(
+            init_train_state(model.params, tx, model.state), make_train_step(loss, tx, dropout_key),
+            arrays["train"], lambda state: {name: evaluator(state.params, state.model_state, *a)
+                                            for name, a in arrays.items()},
+            config.train, run_dir, key=jax.random.fold_in(seed_key, 1),
+            monitored_step=make_monitored_train_step(model, kinds, tx, dropout_key), kinds=kinds,
+            progress=progress)
 
         final = result.state
         predict = make_predictor(model)
@@ -207,7 +207,7 @@ def run_main_job(
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
         decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
                                       errors["train_dev"], errors["test"])
-        steps_logged, losses_logged = zip(*result.history["train_loss"], strict=True)
+        steps_logged, losses_logged = zip(*result.history.train_loss, strict=True)
         curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
                                        initial_loss=sanity["overfit"].initial_loss)
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
@@ -230,7 +230,9 @@ def run_main_job(
             "training": {
                 "steps_done": int(result.state.step),
                 "resumed_from": result.resumed_from,
-                "diverged_at": result.history["diverged_at"],
+                "diverged_at": result.history.diverged_at,
+                "stopped": result.history.stopped,
+                "best_step": result.history.best_step,
             },
             "splits": {
                 name: {**report["splits"][name], **evaluation.as_dict(),
@@ -239,7 +241,7 @@ def run_main_job(
             },
             "bias_variance": decomposition.as_dict(),
             "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
-                        "alerts": distinct_alerts(result.history["monitor"])},
+                        "alerts": distinct_alerts(result.history.monitor)},
             "loss_curve": [f.as_dict() for f in curve],
             "error_analysis": analysis,
             "label_errors": None if suspects is None else {
@@ -247,7 +249,7 @@ def run_main_job(
                 **suspects.as_dict()},
             "learning_curve": None if lc is None else {"model": task.name, **lc.as_dict()},
             "next_steps": [s._asdict() for s in recommended],
-            "history": result.history,
+            "history": result.history.as_dict(),
         })
         if search is not None:
             report["search"] = search
@@ -342,15 +344,17 @@ def population_task(config: RunConfig, model: Any, train) -> Task:
     """The model the job's populations train: ``model`` (a model, or a factory ``key ->
     model``) as a ``ModelTask``; else the configured built-in model (the MLP as ``MLPTask`` of
     the widest hidden layer and as many layers, the CNN as a ``ModelTask``)."""
+    optimizer = "sgd" if config.optimizer.name == "sgd" else "adam"
     if model is not None:
-        return ModelTask(factory=model) if _is_factory(model) else ModelTask(model=model)
+        return (ModelTask(factory=model, optimizer=optimizer) if _is_factory(model)
+                else ModelTask(model=model, optimizer=optimizer))
     if config.model.name == "mlp":
         return MLPTask(int(np.prod(train.input_shape)), train.num_classes,
                        width=max(config.model.hidden), depth=len(config.model.hidden),
-                       optimizer="adam")
+                       optimizer=optimizer, activation=config.model.activation)
     return ModelTask(factory=functools.partial(
-        _built_in, config.model.name, tuple(train.input_shape), train.num_classes,
-        config.model.activation))
+        _built_in, config.model, tuple(train.input_shape), train.num_classes),
+        optimizer=optimizer)
 
 
 def _is_factory(model: Any) -> bool:
@@ -359,9 +363,10 @@ def _is_factory(model: Any) -> bool:
     return callable(model) and not isinstance(model, nnx.Module | tuple | Model)
 
 
-def _built_in(name: str, input_shape: tuple, num_classes: int, activation: str,
+def _built_in(config: ModelConfig, input_shape: tuple, num_classes: int,
               key: jax.Array) -> nnx.Module:
-    return build_model(name, input_shape, num_classes, activation_name=activation, seed=key)
+    return build_model(config.name, input_shape, num_classes, hidden=config.hidden,
+                       channels=config.channels, activation_name=config.activation, seed=key)
 
 
 def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Task) -> tuple:
@@ -369,7 +374,7 @@ def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Tas
     one population of ``task``; None where switched off."""
     settings = config.diagnose
     x, y = arrays["train"]
-    shape = {"task": task, "steps": settings.population_steps, "seed": config.train.seed,
+    shape = {"task": task, "steps": settings.population_steps, "seed": config.seed,
              "batch_size": config.train.batch_size}
     suspects = lc = None
     if settings.label_errors:
@@ -397,14 +402,13 @@ def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) 
         "dropout": {"type": "uniform", "low": 0.0, "high": 0.5},
     }
     space_values = {k: v for k, v in space_values.items() if k in task.traced_hparams}
-    task = dataclasses.replace(task, optimizer="adam" if adam else "sgd")  # the configured one
     sweep = SweepConfig(
-        name="search", sampler="random", seed=config.train.seed, populations=1,
-        population_size=config.search.trials, data=config.data,
-        train=SweepTrainConfig(steps=config.search.steps, batch_size=config.train.batch_size,
-                               width=max(config.model.hidden), depth=len(config.model.hidden),
-                               optimizer="adam" if adam else "sgd"))
-    resolved = {**config_to_dict(sweep), "space": space_values, "model": task.name}
+        name="search", sampler="random", seed=config.seed, populations=1,
+        population_size=config.search.trials, data=config.data, model=config.model,
+        optimizer=config.optimizer,
+        train=dataclasses.replace(config.train, steps=config.search.steps))
+    # the class trained, which the model section does not say for a model given in Python
+    resolved = {**config_to_dict(sweep), "space": space_values, "trained_model": task.name}
     summary = run_sweep(sweep, space_from_dict(space_values), resolved, run_dir,
                         progress=progress, task=task)
     return {"space": space_values, "steps": config.search.steps, **summary}

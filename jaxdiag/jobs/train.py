@@ -15,14 +15,20 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxdiag.data import Normalizer, fit_normalizer, normalize, with_random_translations
-from jaxdiag.experiment import config_from_dict, config_to_dict, init_train_state, make_optimizer
+from jaxdiag.experiment import (
+    config_from_dict,
+    config_to_dict,
+    fit,
+    init_train_state,
+    make_optimizer,
+)
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import apply_overrides, load_config, require_key
 from jaxdiag.experiment.data_setup import load_dataset
 from jaxdiag.experiment.heads import TRUNK, configured_multihead_model
+from jaxdiag.experiment.loop import BEST
 from jaxdiag.experiment.multitask_config import MultiTaskConfig, StudyConfig
 from jaxdiag.experiment.multitask_eval import make_multitask_evaluator
-from jaxdiag.experiment.multitask_fit import BEST, fit_tasks
 from jaxdiag.experiment.multitask_step import make_multitask_step
 from jaxdiag.experiment.run_folder import (
     CONFIG_FILE,
@@ -99,10 +105,10 @@ def run_train_job(
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
 
     def make_model():
-        return configured_multihead_model(config.trunk, splits["train"][0].shape[1:], widths,
+        return configured_multihead_model(config.model, splits["train"][0].shape[1:], widths,
                                           config.seed)
 
-    require_fits("trunk", parameter_bytes(lambda: make_model().params))
+    require_fits("model.hidden", parameter_bytes(lambda: make_model().params))
     model = make_model()
     params = load_trunk(model.params, source[1], source[0]) if source else model.params
     mode = config.transfer.mode
@@ -126,9 +132,9 @@ def run_train_job(
         n_train = len(splits["train"][0])
         train_config = dataclasses.replace(config.train,
                                            batch_size=min(config.train.batch_size, n_train))
-        result = fit_tasks(init_train_state(params, tx), step, splits["train"],
-                           lambda p: evaluate(p, *splits["dev"]), train_config, run_dir,
-                           config.seed, progress)
+        result = fit(init_train_state(params, tx), step, splits["train"],
+                     lambda state: {"dev": evaluate(state.params, *splits["dev"])},
+                     train_config, run_dir, key=jax.random.key(config.seed), progress=progress)
         history = result.history
         summary = {
             "run_dir": str(run_dir),
@@ -140,12 +146,12 @@ def run_train_job(
             "transfer": {"mode": mode, "source_run": source[0] if source else None,
                          "trunk_unchanged": _trunk_unchanged(params, result.state.params)},
             "training": {"steps_done": int(result.state.step), "resumed_from": result.resumed_from,
-                         "stopped": history["stopped"], "batch_size": train_config.batch_size,
-                         "select": config.train.select, "best_step": history["best_step"],
-                         "best_value": history["best_value"]},
+                         "stopped": history.stopped, "batch_size": train_config.batch_size,
+                         "select": config.train.select, "best_step": history.best_step,
+                         "best_value": history.best_value},
             "dev": evaluate(result.best_params, *splits["dev"]),
             "test": evaluate(result.best_params, *splits["test"]),
-            "history": history,
+            "history": history.as_dict(),
         }
         write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
         return summary

@@ -3,6 +3,7 @@ its params and state) and the built-in baseline models."""
 
 from collections.abc import Sequence
 
+import jax
 from flax import nnx
 
 from jaxdiag.models.activations import ACTIVATIONS, activation
@@ -31,16 +32,20 @@ def build_model(
     num_classes: int,
     *,
     hidden: Sequence[int] = (128, 128),
+    channels: Sequence[int] = (16, 32),
     activation_name: str = "relu",
-    seed: int = 0,
+    seed: int | jax.Array = 0,
 ) -> nnx.Module:
-    """The baseline called ``name`` ("mlp" or "cnn"), initialized from ``seed``."""
+    """The baseline called ``name``, initialized from ``seed`` (an int or a key): "mlp" (dense
+    layers of the ``hidden`` widths) or "cnn" (``LeNet``: convolutions of ``channels``, then
+    a dense layer of ``hidden[-1]``)."""
     rngs = nnx.Rngs(seed)
     if name == "mlp":
         return MLP(input_shape, num_classes, hidden=hidden, activation_name=activation_name,
                    rngs=rngs)
     if name == "cnn":
-        return LeNet(input_shape, num_classes, activation_name=activation_name, rngs=rngs)
+        return LeNet(input_shape, num_classes, channels=channels, dense=hidden[-1],
+                     activation_name=activation_name, rngs=rngs)
     raise ValueError(f"model name: expected one of {MODEL_NAMES}, found {name!r}.")
 
 

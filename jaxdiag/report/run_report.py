@@ -6,6 +6,8 @@ import numpy as np
 
 from jaxdiag.diagnose import loss_curve_pathologies
 from jaxdiag.experiment.checkpoint import Checkpointer
+from jaxdiag.experiment.history import History
+from jaxdiag.experiment.loop import LATEST
 from jaxdiag.experiment.run_folder import CONFIG_FILE, read_json
 from jaxdiag.search import TrialStore
 from jaxdiag.search.sweep import STORE_FILE
@@ -39,23 +41,22 @@ def load_run_report(run_dir: str | Path) -> dict:
     report = read_json(path, f"`jaxdiag run --config {run_dir / CONFIG_FILE}` writes it anew")
     if report.get("complete"):
         return report
-    history: dict = {"train_loss": [], "eval": [], "diverged_at": None, "monitor": []}
-    step = 0
-    if (run_dir / "checkpoints").is_dir():
-        checkpointer = Checkpointer(run_dir / "checkpoints")
+    history, step = History(), 0
+    latest = run_dir / "checkpoints" / LATEST
+    if latest.is_dir():
+        checkpointer = Checkpointer(latest)
         try:
             restored = checkpointer.restore_latest()
             if restored is not None:
-                step = restored[0]
-                history = {**history, **restored[2]}
+                step, history = restored[0], History.from_dict(restored[2])
         finally:
             checkpointer.close()
-    report["history"] = history
+    report["history"] = history.as_dict()
     report["training"] = {"steps_done": step, "steps_planned": report["config"]["train"]["steps"],
-                          "resumed_from": None, "diverged_at": history["diverged_at"]}
+                          "resumed_from": None, "diverged_at": history.diverged_at}
     report["loss_curve"] = []
-    if history["train_loss"]:
-        steps, losses = np.array(history["train_loss"], np.float64).T
+    if history.train_loss:
+        steps, losses = np.array(history.train_loss, np.float64).T
         initial = report["sanity"]["overfit_one_batch"]["initial_loss"]
         report["loss_curve"] = [f.as_dict() for f in
                                 loss_curve_pathologies(steps, losses, initial_loss=initial)]

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
+from jaxdiag.experiment.history import History
 from jaxdiag.report.error_plots import draw_bias_variance, draw_confusion, draw_learning_curve
 from jaxdiag.report.figure_file import save_figure
 from jaxdiag.report.html_page import Html, Section, join, markup, table_html
@@ -113,15 +114,15 @@ def _sanity(run: RunData) -> Built:
 
 def _loss_curves(run: RunData) -> Built:
     title = "Loss curves"
-    history = run.report["history"]
-    if not history["train_loss"]:
+    history = History.from_dict(run.report["history"])
+    if not history.train_loss:
         return _not_reached(run, "loss_curves", title)
     findings = run.report["loss_curve"]
     path = _save(run, "loss_curves", draw_loss_curves(history, findings))
     items = join(markup("<li><b>{}</b> at step {}: {}; likely {}</li>",
                         f["kind"].replace("_", " "), f["step"], f["evidence"],
                         "; ".join(f["causes"][:2])) for f in findings)
-    diverged = history["diverged_at"]
+    diverged = history.diverged_at
     body = join([
         markup('<p class="bad">Training diverged (NaN/Inf loss) at step {}.</p>', diverged)
         if diverged is not None else "",

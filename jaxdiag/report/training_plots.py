@@ -6,16 +6,18 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from jaxdiag.experiment.history import History
+
 SPLIT_COLORS = {"train": "C0", "train_dev": "C1", "dev": "C2", "test": "C3", "test_source": "C4"}
 
 
-def draw_loss_curves(history: dict, findings: list[dict]) -> Figure:
+def draw_loss_curves(history: History, findings: list[dict]) -> Figure:
     """Loss (log scale) and error against the step, per split, with the pathologies marked.
 
     Args:
-      history: the training history of ``report.json``: "train_loss" [[step, minibatch loss
-        averaged over the chunk ending there], ...] and "eval" [{"step", split: {"loss",
-        "error", ...}}, ...].
+      history: the training history: ``train_loss`` [[step, minibatch loss averaged over
+        the chunk ending there], ...] and ``eval`` [{"step", split: {"loss", "error", ...}},
+        ...].
       findings: loss-curve pathologies, each {"kind", "step", ...}; each is drawn as a dashed
         vertical line labelled with its kind.
 
@@ -24,11 +26,11 @@ def draw_loss_curves(history: dict, findings: list[dict]) -> Figure:
     """
     figure = Figure(figsize=(11, 4), layout="constrained")
     loss_ax, error_ax = figure.subplots(1, 2)
-    if history["train_loss"]:
-        steps, losses = np.array(history["train_loss"], np.float64).T
+    if history.train_loss:
+        steps, losses = np.array(history.train_loss, np.float64).T
         loss_ax.plot(steps, losses, color="C0", alpha=0.45, lw=1,
                      label="train (minibatches, chunk mean)")
-    evaluations = history["eval"]
+    evaluations = history.eval
     splits = [k for k in (evaluations[0] if evaluations else {}) if k != "step"]
     eval_steps = [e["step"] for e in evaluations]
     for split in splits:

@@ -32,7 +32,6 @@ from jaxdiag.search.space import (
 from jaxdiag.search.store import TrialStore
 from jaxdiag.search.sweep import (
     SweepConfig,
-    SweepTrainConfig,
     load_sweep_config,
     load_sweep_data,
     run_sweep,
@@ -60,7 +59,6 @@ __all__ = [
     "SobolSampler",
     "Space",
     "SweepConfig",
-    "SweepTrainConfig",
     "Task",
     "TrialStore",
     "Uniform",

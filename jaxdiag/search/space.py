@@ -12,10 +12,7 @@ from typing import Any
 
 import numpy as np
 
-
-def _check(ok: bool, name: str, expected: str, found: Any) -> None:
-    if not ok:
-        raise ValueError(f"{name}: expected {expected}, found {found!r}.")
+from jaxdiag.checks import require
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,7 @@ class Uniform:
     when: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     def validate(self, name: str) -> None:
-        _check(self.low < self.high, f"{name}.low", f"less than high = {self.high}", self.low)
+        require(self.low < self.high, f"{name}.low", f"less than high = {self.high}", self.low)
 
     def decode(self, u: np.ndarray) -> np.ndarray:
         return self.low + u * (self.high - self.low)
@@ -48,9 +45,9 @@ class LogUniform:
     when: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     def validate(self, name: str) -> None:
-        _check(self.low > 0, f"{name}.low", "a positive bound (log scale)", self.low)
-        _check(self.high > 0, f"{name}.high", "a positive bound (log scale)", self.high)
-        _check(self.low < self.high, f"{name}.low", f"less than high = {self.high}", self.low)
+        require(self.low > 0, f"{name}.low", "a positive bound (log scale)", self.low)
+        require(self.high > 0, f"{name}.high", "a positive bound (log scale)", self.high)
+        require(self.low < self.high, f"{name}.low", f"less than high = {self.high}", self.low)
 
     def decode(self, u: np.ndarray) -> np.ndarray:
         return np.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
@@ -73,8 +70,8 @@ class Integer:
     def validate(self, name: str) -> None:
         for bound in ("low", "high"):
             value = getattr(self, bound)
-            _check(isinstance(value, int | np.integer), f"{name}.{bound}", "an integer", value)
-        _check(self.low < self.high, f"{name}.low", f"less than high = {self.high}", self.low)
+            require(isinstance(value, int | np.integer), f"{name}.{bound}", "an integer", value)
+        require(self.low < self.high, f"{name}.low", f"less than high = {self.high}", self.low)
 
     def decode(self, u: np.ndarray) -> np.ndarray:
         count = self.high - self.low + 1
@@ -95,7 +92,7 @@ class Categorical:
     when: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     def validate(self, name: str) -> None:
-        _check(len(self.choices) > 0, f"{name}.choices", "at least one choice", self.choices)
+        require(len(self.choices) > 0, f"{name}.choices", "at least one choice", self.choices)
 
     def decode(self, u: np.ndarray) -> np.ndarray:
         index = np.minimum((u * len(self.choices)).astype(np.int64), len(self.choices) - 1)
@@ -149,19 +146,19 @@ class Space:
     """
 
     def __init__(self, params: Mapping[str, Param], defaults: Mapping[str, Any] | None = None):
-        _check(len(params) > 0, "params", "at least one hyperparameter", dict(params))
+        require(len(params) > 0, "params", "at least one hyperparameter", dict(params))
         self.params = dict(params)
         self.defaults = dict(defaults or {})
         names = list(self.params)
         for i, (name, param) in enumerate(self.params.items()):
-            _check(isinstance(param, Param), name,
+            require(isinstance(param, Param), name,
                    "Uniform, LogUniform, Integer, Categorical or Fixed", param)
             param.validate(name)
             for parent in param.when:
-                _check(parent in names[:i], f"{name}.when",
+                require(parent in names[:i], f"{name}.when",
                        f"a condition on an earlier parameter of {names[:i]}", parent)
             if param.when:
-                _check(name in self.defaults, f"defaults[{name!r}]",
+                require(name in self.defaults, f"defaults[{name!r}]",
                        "a value for the conditional parameter where it is inactive", None)
 
     @property
@@ -176,7 +173,7 @@ class Space:
     def decode(self, unit: np.ndarray) -> list[dict[str, Any]]:
         """Points {name: value} of unit-cube points ``unit`` (shape (k, dimension))."""
         unit = np.asarray(unit, np.float64)
-        _check(unit.ndim == 2 and unit.shape[1] == self.dimension, "unit",
+        require(unit.ndim == 2 and unit.shape[1] == self.dimension, "unit",
                f"shape (k, {self.dimension})", unit.shape)
         columns = {name: param.decode(unit[:, j])
                    for j, (name, param) in enumerate(self.params.items())}
@@ -202,7 +199,7 @@ class Space:
     def grid(self, points_per_axis: int) -> list[dict[str, Any]]:
         """The full grid: ``points_per_axis`` values per numeric axis, every choice of the
         categorical ones; duplicates made by inactive conditional parameters removed."""
-        _check(points_per_axis >= 1, "points_per_axis", "at least 1", points_per_axis)
+        require(points_per_axis >= 1, "points_per_axis", "at least 1", points_per_axis)
         axes = [param.grid(points_per_axis) for param in self.params.values()]
         mesh = np.stack(np.meshgrid(*[np.arange(len(a)) for a in axes], indexing="ij"), -1)
         seen, points = set(), []

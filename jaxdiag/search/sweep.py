@@ -4,9 +4,9 @@ Everything lives in ``<runs_dir>/<name>/``: ``config.toml`` (the resolved config
 ``jaxdiag sweep`` runs again as it is), ``trials.sqlite`` (every trial), ``tensorboard/`` (an
 hparams summary per trial) and ``summary.json`` (best trial and leaderboard). Running the same
 config again resumes: finished populations are read back, a population that was running when
-killed is trained again. The searched model is the config's ``model``: the built-in "mlp"
-(width, depth and optimizer searchable), "cnn", or a Python entry point
-``package.module:function`` returning the user's model for a key.
+killed is trained again. The searched model is the config's ``[model]``, the section every
+command shares: the built-in "mlp" (width, depth and optimizer searchable), "cnn", or a Python
+entry point ``package.module:function`` returning the user's model for a key.
 """
 
 import dataclasses
@@ -22,7 +22,10 @@ from tqdm.auto import tqdm
 from jaxdiag.data import fit_normalizer, normalize
 from jaxdiag.experiment import DataConfig, config_from_dict, first_difference, load_splits
 from jaxdiag.experiment.config import (
+    ModelConfig,
+    OptimizerConfig,
     Seed,
+    TrainConfig,
     apply_overrides,
     read_config_file,
     require_folder_name,
@@ -42,10 +45,9 @@ from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
 from jaxdiag.search.space import Space, space_from_dict
 from jaxdiag.search.store import TrialStore
-from jaxdiag.search.task import MEMBER_HPARAMS, OPTIMIZERS, SHAPE_HPARAMS, MLPTask, Task
+from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask, Task
 
 LEGACY_CONFIG_FILE = "sweep.json"  # what sweeps before config.toml saved
-BUILT_IN_MODELS = ("mlp", "cnn")
 STORE_FILE = "trials.sqlite"
 SUMMARY_FILE = "summary.json"
 SEARCHABLE = (*MEMBER_HPARAMS, *SHAPE_HPARAMS, "optimizer")
@@ -58,31 +60,18 @@ DEFAULT_SPACE = {
 
 
 @dataclass(frozen=True)
-class SweepTrainConfig:
-    """How each member trains; width, depth and optimizer apply unless the space searches them.
+class HalvingConfig:
+    """Successive halving: at each rung step the best ``keep_fraction`` of the running members
+    (by dev error, then dev loss) go on; no rungs, no halving."""
 
-    rungs: steps where successive halving keeps the best keep_fraction of the running members.
-    """
-
-    steps: int = 300
-    batch_size: int = 64
     rungs: tuple[int, ...] = ()
     keep_fraction: float = 1 / 3
-    width: int = 64
-    depth: int = 2
-    optimizer: str = "sgd"
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "width", "depth"):
-            value = getattr(self, name)
-            require_key(value > 0, f"train.{name}", "a positive integer", value)
-        require_key(list(self.rungs) == sorted(set(self.rungs))
-                    and all(0 < r < self.steps for r in self.rungs),
-                    "train.rungs", f"increasing steps in (0, {self.steps})", list(self.rungs))
-        require_key(0 < self.keep_fraction <= 1, "train.keep_fraction", "a value in (0, 1]",
+        require_key(list(self.rungs) == sorted(set(self.rungs)) and all(r > 0 for r in self.rungs),
+                    "halving.rungs", "increasing positive steps", list(self.rungs))
+        require_key(0 < self.keep_fraction <= 1, "halving.keep_fraction", "a value in (0, 1]",
                     self.keep_fraction)
-        require_key(self.optimizer in OPTIMIZERS, "train.optimizer", f"one of {OPTIMIZERS}",
-                    self.optimizer)
 
 
 @dataclass(frozen=True)
@@ -90,21 +79,30 @@ class SweepConfig:
     """A sweep: ``populations`` batches of ``population_size`` trials from ``sampler``.
 
     sampler: "grid" (``points_per_axis`` values per axis), "random", "sobol" or "gp".
-    model: "mlp" (the built-in MLP task; ``train.width``, ``depth`` and ``optimizer`` apply),
-      "cnn" (the built-in LeNet-like CNN, for images) or ``package.module:function``, a
-      function ``key -> model`` (NNX module, (Linen module, variables) or (apply_fn, params)).
+    model: the searched model (the section every command shares): ``name = "mlp"`` (the
+      built-in MLP task, as many layers as ``hidden`` of equal widths; width and depth are
+      searchable), "cnn" (the built-in LeNet-like CNN, for images) or
+      ``package.module:function``, a function ``key -> model``.
+    optimizer: "sgd" (momentum) or "adam"/"adamw" (b1 = momentum, decoupled weight decay);
+      its learning_rate, momentum and weight_decay are what members take for those the space
+      does not search.
+    train: each member's steps and batch_size.
     The objective is the dev split's error rate (the target domain, as Ng recommends).
     """
 
     name: str = "digits-sweep"
-    model: str = "mlp"
     sampler: str = "sobol"
     seed: Seed = 0
     populations: int = 4
     population_size: int = 16
     points_per_axis: int = 3
     data: DataConfig = field(default_factory=DataConfig)
-    train: SweepTrainConfig = field(default_factory=SweepTrainConfig)
+    model: ModelConfig = field(default_factory=lambda: ModelConfig(hidden=(64, 64)))
+    optimizer: OptimizerConfig = field(default_factory=lambda: OptimizerConfig(
+        name="sgd", learning_rate=MEMBER_HPARAMS["learning_rate"],
+        momentum=MEMBER_HPARAMS["momentum"], weight_decay=MEMBER_HPARAMS["weight_decay"]))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=300))
+    halving: HalvingConfig = field(default_factory=HalvingConfig)
 
     def __post_init__(self):
         require_key(self.sampler in SAMPLERS, "sampler", f"one of {sorted(SAMPLERS)}", self.sampler)
@@ -112,6 +110,19 @@ class SweepConfig:
             value = getattr(self, name)
             require_key(value > 0, name, "a positive integer", value)
         require_folder_name(self.name, "name")
+        require_key(all(r < self.train.steps for r in self.halving.rungs), "halving.rungs",
+                    f"steps below train.steps = {self.train.steps}", list(self.halving.rungs))
+
+    @property
+    def task_optimizer(self) -> str:
+        """The population's optimizer: "sgd", or "adam" for adam and adamw."""
+        return "sgd" if self.optimizer.name == "sgd" else "adam"
+
+    def member_defaults(self) -> dict[str, float]:
+        """The traced hyperparameters a member takes when the space does not search them."""
+        o = self.optimizer
+        return {**MEMBER_HPARAMS, "learning_rate": o.learning_rate, "momentum": o.momentum,
+                "weight_decay": o.weight_decay}
 
 
 def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[SweepConfig,
@@ -125,7 +136,7 @@ def load_sweep_config(path: str | Path | None, overrides: list[str] = ()) -> tup
     config = config_from_dict({k: v for k, v in values.items() if k != "space"}, SweepConfig)
     # a model's dropout rate is its own static attribute: only the MLP task traces it
     space_values = values.get("space", {k: v for k, v in DEFAULT_SPACE.items()
-                                        if config.model == "mlp" or k != "dropout"})
+                                        if config.model.name == "mlp" or k != "dropout"})
     for name in space_values:
         require_key(name in SEARCHABLE, f"space.{name}", f"one of {list(SEARCHABLE)}", name)
     space = space_from_dict(space_values)
@@ -163,19 +174,24 @@ def sweep_task(config: SweepConfig, data: Data, num_classes: int) -> Task | None
     Raises:
       ValueError: an entry point that does not load, or the CNN on data that are not images.
     """
-    optimizer = config.train.optimizer
-    if config.model == "mlp":
+    optimizer, model = config.task_optimizer, config.model
+    if model.name == "mlp":
+        require_key(bool(model.hidden) and len(set(model.hidden)) == 1, "model.hidden",
+                    "one or more layers of one width (the MLP task's width and depth)",
+                    list(model.hidden))
         return None
-    if config.model == "cnn":
+    if model.name == "cnn":
         shape = data.x_train.shape[1:]
-        require_key(len(shape) == 3, "model", "image data (h, w, c) for 'cnn'",
+        require_key(len(shape) == 3, "model.name", "image data (h, w, c) for 'cnn'",
                     f"inputs of shape {tuple(shape)}")
-        return ModelTask(nnx_factory(LeNet, shape, num_classes), optimizer=optimizer)
-    task = ModelTask(model_factory(config.model), optimizer=optimizer)
+        return ModelTask(nnx_factory(LeNet, shape, num_classes, channels=model.channels,
+                                     dense=model.hidden[-1], activation_name=model.activation),
+                         optimizer=optimizer)
+    task = ModelTask(model_factory(model.name, "model.name"), optimizer=optimizer)
     try:
         task.template  # builds the model once: a bad entry point fails here, named  # noqa: B018
     except ValueError as e:
-        raise ValueError(f"config key 'model' ({config.model!r}): {e}") from None
+        raise ValueError(f"config key 'model.name' ({model.name!r}): {e}") from None
     return task
 
 
@@ -202,23 +218,27 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
     Returns:
       One result per point, in order, as ``TrialStore.finish_population`` takes them.
     """
-    t = config.train
+    t, model = config.train, config.model
     buckets: dict[tuple | None, list[int]] = {}
     for i, p in enumerate(points):
         shape = None if task is not None else (
-            int(p.get("width", t.width)), int(p.get("depth", t.depth)),
-            p.get("optimizer", t.optimizer))
+            int(p.get("width", model.hidden[0])), int(p.get("depth", len(model.hidden))),
+            p.get("optimizer", config.task_optimizer))
         buckets.setdefault(shape, []).append(i)
     results: list[dict[str, Any]] = [{} for _ in points]
+    defaults = config.member_defaults()
     for shape, members in buckets.items():
         bucket_task = task or MLPTask(data.x_train.shape[1], num_classes, width=shape[0],
-                                      depth=shape[1], optimizer=shape[2])
-        hparams = {name: np.array([points[i][name] for i in members], np.float32)
-                   for name in MEMBER_HPARAMS if name in points[0]}
+                                      depth=shape[1], optimizer=shape[2],
+                                      activation=model.activation)
+        hparams = {name: np.array([points[i].get(name, defaults[name]) for i in members],
+                                  np.float32)
+                   for name in bucket_task.traced_hparams}
         seeds = np.array([(config.seed * 1_000_003 + ids[i]) % 2**32 for i in members])
         result = train_population(bucket_task, hparams, seeds, data, steps=t.steps,
-                                  batch_size=t.batch_size, rungs=t.rungs,
-                                  keep_fraction=t.keep_fraction, on_segment=on_segment)
+                                  batch_size=t.batch_size, rungs=config.halving.rungs,
+                                  keep_fraction=config.halving.keep_fraction,
+                                  on_segment=on_segment)
         for j, i in enumerate(members):
             failed = int(result.failed_at[j])
             stopped = int(result.stopped_at[j])
@@ -237,7 +257,7 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
     """Runs or resumes the sweep ``config`` over ``space``; returns and writes its summary.
 
     ``task`` is the members' model (e.g. ``ModelTask`` of the user's model); None searches the
-    built-in ``MLPTask`` shaped by ``config.train`` and the space.
+    model ``config.model`` names (the built-in ``MLPTask`` shaped by it and the space).
 
     Returns:
       {"run_dir", "model", "trials", "best", "leaderboard", "counts"}: ``model`` is the class
@@ -248,7 +268,7 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
       ValueError: a bad config, a space naming what the task does not trace, or a sweep folder
         holding another config.
     """
-    data = load_sweep_data(config.data, flatten=task is None and config.model == "mlp")
+    data = load_sweep_data(config.data, flatten=task is None and config.model.name == "mlp")
     num_classes = int(max(data.y_train.max(), data.y_dev.max())) + 1
     task = task or sweep_task(config, data, num_classes)
     if task is not None:

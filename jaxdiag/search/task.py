@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxdiag.models.activations import activation
+
 Params = list[tuple[jax.Array, jax.Array]]
 HParams = dict[str, jax.Array]  # scalars per member (arrays of shape (K,) for a population)
 State = Any  # what a member's model carries besides its parameters; {} for none
@@ -118,13 +120,14 @@ def injected_tx(name: str, hp: HParams) -> optax.GradientTransformation:
 
 @dataclass(frozen=True)
 class MLPTask:
-    """Softmax classification with an MLP of ``depth`` hidden layers of ``width`` ReLU units.
+    """Softmax classification with an MLP of ``depth`` hidden layers of ``width`` units.
 
     Attributes:
       num_inputs: features per example (inputs are flattened).
       num_classes: output logits.
       width, depth: hidden layer width and count.
       optimizer: "sgd" (momentum, coupled weight decay) or "adam" (b1 = momentum, AdamW decay).
+      activation: the hidden layers' activation, one of ``jaxdiag.models.ACTIVATIONS``.
     """
 
     num_inputs: int
@@ -132,6 +135,7 @@ class MLPTask:
     width: int = 64
     depth: int = 2
     optimizer: str = "sgd"
+    activation: str = "relu"
 
     name = "MLP"
     traced_hparams = tuple(MEMBER_HPARAMS)
@@ -143,6 +147,7 @@ class MLPTask:
                 raise ValueError(f"{name}: expected a positive integer, found {value!r}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer: expected one of {OPTIMIZERS}, found {self.optimizer!r}.")
+        activation(self.activation)  # raises ValueError naming the choices
 
     @property
     def widths(self) -> list[int]:
@@ -173,7 +178,7 @@ class MLPTask:
         for i, (w, b) in enumerate(params):
             h = dense(h, w, b)
             if i < len(params) - 1:
-                h = jax.nn.relu(h)
+                h = activation(self.activation)(h)
                 if key is not None:
                     keep = jax.random.bernoulli(jax.random.fold_in(key, i), 1 - dropout, h.shape)
                     h = jnp.where(keep, h / (1 - dropout), 0.0)
