@@ -18,7 +18,7 @@ from jaxdiag.experiment.config import (
 from jaxdiag.experiment.data_setup import load_splits
 from jaxdiag.experiment.evaluate import Evaluation, make_evaluator, make_predictor
 from jaxdiag.experiment.loop import FitResult, fit
-from jaxdiag.experiment.optimizer import make_optimizer
+from jaxdiag.experiment.optimizer import make_optimizer, optimizer
 from jaxdiag.experiment.train_step import (
     LossFn,
     TrainState,
@@ -57,4 +57,5 @@ __all__ = [
     "make_predictor",
     "make_train_step",
     "make_train_steps",
+    "optimizer",
 ]

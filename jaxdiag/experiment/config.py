@@ -71,6 +71,7 @@ class DataConfig:
 
 
 BUILT_IN_MODELS = ("mlp", "cnn")
+OPTIMIZERS = ("adam", "adamw", "sgd")
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    """The optimizer: "adam", "adamw" or "sgd" (with momentum), and its hyperparameters."""
+    """The optimizer (``jaxdiag.experiment.optimizer``): "adam" (b1 = momentum, coupled
+    weight decay), "adamw" (decoupled weight decay) or "sgd" (momentum, coupled weight
+    decay), and its hyperparameters."""
 
     name: str = "adam"
     learning_rate: float = 3e-4
@@ -120,8 +123,7 @@ class OptimizerConfig:
     momentum: float = 0.9
 
     def __post_init__(self):
-        choices = ("adam", "adamw", "sgd")
-        require_key(self.name in choices, "optimizer.name", f"one of {choices}", self.name)
+        require_key(self.name in OPTIMIZERS, "optimizer.name", f"one of {OPTIMIZERS}", self.name)
         require_key(self.learning_rate > 0, "optimizer.learning_rate", "a value > 0",
                     self.learning_rate)
         require_key(self.weight_decay >= 0, "optimizer.weight_decay", "a value >= 0",

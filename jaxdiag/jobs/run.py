@@ -344,7 +344,7 @@ def population_task(config: RunConfig, model: Any, train) -> Task:
     """The model the job's populations train: ``model`` (a model, or a factory ``key ->
     model``) as a ``ModelTask``; else the configured built-in model (the MLP as ``MLPTask`` of
     the widest hidden layer and as many layers, the CNN as a ``ModelTask``)."""
-    optimizer = "sgd" if config.optimizer.name == "sgd" else "adam"
+    optimizer = config.optimizer.name
     if model is not None:
         return (ModelTask(factory=model, optimizer=optimizer) if _is_factory(model)
                 else ModelTask(model=model, optimizer=optimizer))

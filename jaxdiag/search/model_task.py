@@ -18,8 +18,9 @@ import numpy as np
 import optax
 from flax import nnx
 
+from jaxdiag.experiment.config import OPTIMIZERS
 from jaxdiag.models import Model, as_model
-from jaxdiag.search.task import OPTIMIZERS, HParams, State, injected_tx
+from jaxdiag.search.task import HParams, State, injected_tx
 
 # A user loss: (logits (b, C), labels (b,)) -> mean loss.
 LossOfLogits = Callable[[jax.Array, jax.Array], jax.Array]

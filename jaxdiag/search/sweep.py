@@ -83,9 +83,8 @@ class SweepConfig:
       built-in MLP task, as many layers as ``hidden`` of equal widths; width and depth are
       searchable), "cnn" (the built-in LeNet-like CNN, for images) or
       ``package.module:function``, a function ``key -> model``.
-    optimizer: "sgd" (momentum) or "adam"/"adamw" (b1 = momentum, decoupled weight decay);
-      its learning_rate, momentum and weight_decay are what members take for those the space
-      does not search.
+    optimizer: "sgd", "adam" or "adamw" (``jaxdiag.experiment.optimizer``); its learning_rate,
+      momentum and weight_decay are what members take for those the space does not search.
     train: each member's steps and batch_size.
     The objective is the dev split's error rate (the target domain, as Ng recommends).
     """
@@ -112,11 +111,6 @@ class SweepConfig:
         require_folder_name(self.name, "name")
         require_key(all(r < self.train.steps for r in self.halving.rungs), "halving.rungs",
                     f"steps below train.steps = {self.train.steps}", list(self.halving.rungs))
-
-    @property
-    def task_optimizer(self) -> str:
-        """The population's optimizer: "sgd", or "adam" for adam and adamw."""
-        return "sgd" if self.optimizer.name == "sgd" else "adam"
 
     def member_defaults(self) -> dict[str, float]:
         """The traced hyperparameters a member takes when the space does not search them."""
@@ -174,7 +168,7 @@ def sweep_task(config: SweepConfig, data: Data, num_classes: int) -> Task | None
     Raises:
       ValueError: an entry point that does not load, or the CNN on data that are not images.
     """
-    optimizer, model = config.task_optimizer, config.model
+    optimizer, model = config.optimizer.name, config.model
     if model.name == "mlp":
         require_key(bool(model.hidden) and len(set(model.hidden)) == 1, "model.hidden",
                     "one or more layers of one width (the MLP task's width and depth)",
@@ -223,7 +217,7 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
     for i, p in enumerate(points):
         shape = None if task is not None else (
             int(p.get("width", model.hidden[0])), int(p.get("depth", len(model.hidden))),
-            p.get("optimizer", config.task_optimizer))
+            p.get("optimizer", config.optimizer.name))
         buckets.setdefault(shape, []).append(i)
     results: list[dict[str, Any]] = [{} for _ in points]
     defaults = config.member_defaults()

@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxdiag.experiment.config import OPTIMIZERS
+from jaxdiag.experiment.optimizer import optimizer
 from jaxdiag.models.activations import activation
 
 Params = list[tuple[jax.Array, jax.Array]]
@@ -28,7 +30,6 @@ State = Any  # what a member's model carries besides its parameters; {} for none
 MEMBER_HPARAMS = {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0,
                   "dropout": 0.0, "init_scale": 1.0}
 SHAPE_HPARAMS = ("width", "depth")  # change shapes: a population is bucketed by these
-OPTIMIZERS = ("sgd", "adam")
 
 
 @jax.custom_vjp
@@ -98,24 +99,10 @@ def evaluate(task: Task, params: Any, state: State, x: jax.Array,
     return jnp.mean(jnp.argmax(logits, -1) != y), loss
 
 
-def optimizer(name: str):
-    """``inject_hyperparams`` factory of ``name``: the hyperparameters live in the state."""
-
-    def sgd(learning_rate, momentum, weight_decay):
-        return optax.chain(optax.add_decayed_weights(weight_decay),
-                           optax.sgd(learning_rate, momentum))
-
-    def adam(learning_rate, momentum, weight_decay):
-        return optax.adamw(learning_rate, b1=momentum, weight_decay=weight_decay)
-
-    return optax.inject_hyperparams({"sgd": sgd, "adam": adam}[name])
-
-
 def injected_tx(name: str, hp: HParams) -> optax.GradientTransformation:
-    """The optimizer ``name`` ("sgd" or "adam") with ``hp``'s learning rate, momentum (Adam's
-    b1) and weight decay (coupled for SGD, AdamW's for Adam) injected as traced scalars."""
-    return optimizer(name)(learning_rate=hp["learning_rate"], momentum=hp["momentum"],
-                           weight_decay=hp["weight_decay"])
+    """The optimizer ``name`` (``jaxdiag.experiment.optimizer``) with ``hp``'s learning rate,
+    momentum and weight decay injected as traced scalars."""
+    return optimizer(name, hp["learning_rate"], hp["momentum"], hp["weight_decay"])
 
 
 @dataclass(frozen=True)
@@ -126,7 +113,7 @@ class MLPTask:
       num_inputs: features per example (inputs are flattened).
       num_classes: output logits.
       width, depth: hidden layer width and count.
-      optimizer: "sgd" (momentum, coupled weight decay) or "adam" (b1 = momentum, AdamW decay).
+      optimizer: one of ``jaxdiag.experiment.OPTIMIZERS`` (sgd, adam, adamw).
       activation: the hidden layers' activation, one of ``jaxdiag.models.ACTIVATIONS``.
     """
 
