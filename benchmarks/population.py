@@ -6,8 +6,8 @@
 
 The task: softmax classification of synthetic data (4 classes from a random linear teacher),
 SGD with momentum 0.9, 200 steps, learning rate log-uniform in [1e-3, 1].
-  tiny:  the built-in MLPTask, 16 inputs, 2 x 16 hidden, batch 32.
-  small: the built-in MLPTask, 16 inputs, 2 x 64 hidden, batch 128.
+  tiny:  the built-in MLP (mlp_task), 16 inputs, 2 x 16 hidden, batch 32.
+  small: the built-in MLP (mlp_task), 16 inputs, 2 x 64 hidden, batch 128.
   cnn:   the built-in LeNet-like CNN (jaxdiag.models.LeNet) on 8x8x1 images, batch 64,
          through ModelTask (K = 8, 64 by default: training, not compiling, dominates).
   user-nnx: a user's NNX model (Linear 16->64, BatchNorm, ReLU, Dropout 0.1, Linear) on the
@@ -42,10 +42,10 @@ from jaxdiag.models import LeNet
 from jaxdiag.search import (
     MEMBER_HPARAMS,
     Data,
-    MLPTask,
     ModelTask,
     Task,
     minibatch_indices,
+    mlp_task,
     nnx_factory,
     train_population,
 )
@@ -68,8 +68,8 @@ class UserNet(nnx.Module):
 
 # size: (the task, the batch size, images or not, default K on a CPU)
 SIZES = {
-    "tiny": (MLPTask(16, 4, width=16, depth=2), 32, False, (8, 64, 256)),
-    "small": (MLPTask(16, 4, width=64, depth=2), 128, False, (8, 64, 256)),
+    "tiny": (mlp_task((16,), 4, hidden=(16, 16)), 32, False, (8, 64, 256)),
+    "small": (mlp_task((16,), 4, hidden=(64, 64)), 128, False, (8, 64, 256)),
     "cnn": (ModelTask(nnx_factory(LeNet, (8, 8, 1), 4), optimizer="sgd"), 64, True, (8, 64)),
     "user-nnx": (ModelTask(nnx_factory(UserNet, 16, 4), optimizer="sgd"), 64, False, (8, 64)),
 }

@@ -26,12 +26,12 @@ from jaxdiag.experiment import DataConfig
 from jaxdiag.search import (
     GridSampler,
     LogUniform,
-    MLPTask,
     RandomSampler,
     SobolSampler,
     Space,
     Uniform,
     load_sweep_data,
+    mlp_task,
     sobol,
     train_population,
 )
@@ -59,7 +59,7 @@ def training(repeats: int) -> dict[str, list[float]]:
     space = Space({"learning_rate": LogUniform(1e-3, 1.0), "momentum": Uniform(0.0, 0.9),
                    "weight_decay": LogUniform(1e-7, 1e-5), "init_scale": Uniform(0.8, 1.2)})
     data = load_sweep_data(DataConfig())
-    task = MLPTask(data.x_train.shape[1], 10, width=64, depth=2)
+    task = mlp_task((data.x_train.shape[1],), 10, hidden=(64, 64))
     centred = np.stack(np.meshgrid(*[[0.25, 0.75]] * 4, indexing="ij"), -1).reshape(-1, 4)
     best: dict[str, list[float]] = {"grid": [], "grid (centred)": [], "random": [],
                                     "sobol": []}

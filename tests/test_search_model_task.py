@@ -15,7 +15,14 @@ import pytest
 from flax import nnx
 
 from jaxdiag.models import LeNet, as_model
-from jaxdiag.search import Data, ModelTask, minibatch_indices, nnx_factory, train_population
+from jaxdiag.search import (
+    Data,
+    ModelTask,
+    minibatch_indices,
+    mlp_task,
+    nnx_factory,
+    train_population,
+)
 
 
 class UserNet(nnx.Module):
@@ -156,3 +163,14 @@ def test_four_cpu_devices_train_a_user_model_as_one_does():
     np.testing.assert_allclose(np.array(sharded["loss"]), single.train_loss, rtol=2e-5, atol=1e-6)
     np.testing.assert_allclose(np.array(sharded["var"]), single.model_state["norm"]["var"],
                                rtol=1e-5)
+
+
+def test_the_built_in_mlp_task_counts_six_flops_per_parameter_and_example():
+    # 16 -> 16 -> 16 -> 4: (16 * 16 + 16) * 2 + 16 * 4 + 4 = 612 parameters
+    task = mlp_task((16,), 4, hidden=(16, 16))
+    assert task.num_params == 612 and task.step_flops(32) == 6 * 32 * 612
+    assert task.traced_hparams == ("learning_rate", "momentum", "weight_decay", "init_scale")
+    assert "dropout" in mlp_task((16,), 4, hidden=(16, 16), dropout=True).traced_hparams
+    assert mlp_task((16,), 4, hidden=(16, 16)) is task  # its compiled programs are reused
+    with pytest.raises(ValueError, match=r"hidden: expected positive integers, found \(0,\)"):
+        mlp_task((16,), 4, hidden=(0,))

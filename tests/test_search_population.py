@@ -3,18 +3,19 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 
 from jaxdiag.search import (
     Data,
-    MLPTask,
     minibatch_indices,
+    mlp_task,
     train_population,
 )
 from jaxdiag.search.task import evaluate
 
-TASK = MLPTask(8, 3, width=16, depth=2)
+TASK = mlp_task((8,), 3, hidden=(16, 16), dropout=True)
 STEPS, BATCH = 40, 16
 
 
@@ -58,7 +59,7 @@ def test_a_member_matches_a_plain_optax_loop():
     hp = {k: np.float32(v[i]) for k, v in HPARAMS.items()}
     hp["dropout"] = np.float32(0.0)
     key = jax.random.key(SEEDS[i])
-    params, _ = TASK.init(jax.random.fold_in(key, 0), hp)
+    params, model_state = TASK.init(jax.random.fold_in(key, 0), hp)
     tx = optax.chain(optax.add_decayed_weights(hp["weight_decay"]),
                      optax.sgd(hp["learning_rate"], hp["momentum"]))
     state = tx.init(params)
@@ -67,7 +68,7 @@ def test_a_member_matches_a_plain_optax_loop():
                                            len(DATA.x_train)))
     for batch in batches:
         logits_loss = lambda p, b=batch: optax.softmax_cross_entropy_with_integer_labels(  # noqa: E731
-            TASK.apply(p, DATA.x_train[b]), DATA.y_train[b]).mean()
+            TASK.logits(p, model_state, DATA.x_train[b]), DATA.y_train[b]).mean()
         loss, grads = jax.value_and_grad(logits_loss)(params)
         updates, state = tx.update(grads, state, params)
         params = optax.apply_updates(params, updates)
@@ -109,8 +110,9 @@ def test_halving_keeps_the_best_and_compaction_changes_no_number():
     np.testing.assert_allclose(halved.dev_error[stopped], at_10["dev_error"][stopped])
     # each member's parameters are those at its last step, stopped early or not
     for i in range(len(SEEDS)):
-        params = [(w[i], b[i]) for w, b in halved.params]
-        error, loss = evaluate(TASK, params, {}, DATA.x_dev, DATA.y_dev)
+        params, model_state = (jax.tree.map(lambda v, i=i: v[i], tree)
+                               for tree in (halved.params, halved.model_state))
+        error, loss = evaluate(TASK, params, model_state, DATA.x_dev, DATA.y_dev)
         np.testing.assert_allclose(error, halved.dev_error[i])
         np.testing.assert_allclose(loss, halved.dev_loss[i], rtol=1e-5)
 

@@ -1,10 +1,10 @@
 import jax
 
-from jaxdiag.search import MLPTask, concurrent_groups, members_per_chunk, scheduling
+from jaxdiag.search import concurrent_groups, members_per_chunk, mlp_task, scheduling
 
 
 def test_chunk_rule_vmaps_small_models_and_not_big_ones():
-    tiny, small = MLPTask(16, 4, width=16), MLPTask(16, 4, width=512, depth=3)
+    tiny, small = mlp_task((16,), 4, hidden=(16, 16)), mlp_task((16,), 4, hidden=(512,) * 3)
     assert members_per_chunk(tiny, 32, 256, "cpu") == 64
     assert members_per_chunk(small, 128, 256, "cpu") == 1
     assert members_per_chunk(small, 128, 256, "gpu") == 256
@@ -13,7 +13,8 @@ def test_chunk_rule_vmaps_small_models_and_not_big_ones():
 def test_group_rule_splits_members_over_cores_when_each_group_has_work(monkeypatch):
     monkeypatch.setattr(scheduling, "cpu_cores", lambda: 4)
     cpu = jax.devices("cpu")[:1]
-    tiny, small = MLPTask(16, 4, width=16), MLPTask(16, 4, width=64)  # 117 kFLOP, 4 MFLOP
+    # 117 kFLOP and 4 MFLOP a step
+    tiny, small = mlp_task((16,), 4, hidden=(16, 16)), mlp_task((16,), 4, hidden=(64, 64))
     assert concurrent_groups(tiny, 32, 8, cpu) == 1  # 4 members would cost 0.5 MFLOP
     assert concurrent_groups(tiny, 32, 256, cpu) == 4
     assert concurrent_groups(tiny, 32, 40, cpu) == 2  # 4 groups of 10 fall below 2 MFLOP

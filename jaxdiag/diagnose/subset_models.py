@@ -7,16 +7,15 @@ seed) have in common: the members differ only in which examples they may draw.
 import jax
 import numpy as np
 
-from jaxdiag.search import Data, MLPTask, PopulationResult, Task, train_population
+from jaxdiag.search import Data, PopulationResult, Task, mlp_task, train_population
 
 
 def subset_task(task: Task | None, x: np.ndarray, num_classes: int, width: int,
                 depth: int) -> Task:
-    """``task``, or when None the default: an AdamW ``MLPTask`` of ``depth`` x ``width``."""
+    """``task``, or when None the default: an Adam ``mlp_task`` of ``depth`` x ``width``."""
     if task is not None:
         return task
-    return MLPTask(int(np.prod(x.shape[1:])), num_classes, width=width, depth=depth,
-                   optimizer="adam")
+    return mlp_task(tuple(x.shape[1:]), num_classes, hidden=(width,) * depth, optimizer="adam")
 
 
 def train_on_subsets(
@@ -37,7 +36,7 @@ def train_on_subsets(
     Args:
       x: float (n, ...) normalized inputs; y: int (n,) labels in [0, num_classes).
       masks: bool (K, n): the examples each member may draw.
-      task: the members' model (``MLPTask``, or the user's through ``ModelTask``).
+      task: the members' model (``mlp_task``, or the user's through ``ModelTask``).
       dev: (x_dev, y_dev) for the population's dev error; none scored when None.
       steps, learning_rate, weight_decay: every member's training.
       batch_size: examples per step, capped at the smallest subset.

@@ -62,10 +62,10 @@ from jaxdiag.models.footprint import parameter_bytes, require_fits
 from jaxdiag.monitor import activation_kinds, distinct_alerts, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import (
-    MLPTask,
     ModelTask,
     SweepConfig,
     Task,
+    mlp_task,
     run_sweep,
     space_from_dict,
 )
@@ -90,8 +90,8 @@ def run_main_job(
     same model again. The label-error folds, the learning curve and the random search are
     populations of that model (``ModelTask``): from a factory each member is built from its
     own key, from a model every member starts from its weights. Without ``model`` they are
-    populations of the configured built-in model (the MLP as the population's fast ``MLPTask``
-    of the widest hidden layer and as many layers).
+    populations of the configured built-in model (``mlp_task`` for the MLP, whose search
+    traces its dropout rate too).
 
     Steps: load and split the data (train and train-dev from the source domain, dev and test
     from the target domain); normalize inputs with train statistics; sanity checks (labels,
@@ -139,6 +139,8 @@ def run_main_job(
     if model is None and config.model.is_entry_point:
         model = model_factory(config.model.name, "model.name")
     task = population_task(config, model, train)
+    search_task = (population_task(config, model, train, dropout=True)
+                   if model is None and config.model.name == "mlp" else task)
     if _is_factory(model):
         model = model(jax.random.key(config.seed))  # the baseline, at the run's seed
     if model is None:
@@ -213,7 +215,8 @@ def run_main_job(
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                    result.final["dev"], run_dir)
         suspects, lc = _data_diagnoses(config, arrays, train.num_classes, task)
-        search = random_search(config, run_dir, progress, task) if config.search.trials else None
+        search = random_search(config, run_dir, progress, search_task) if config.search.trials \
+            else None
         chance = chance_level_check("train_dev", errors["train_dev"], arrays["train_dev"][1],
                                     y_train, train.num_classes, train_error=errors["train"])
         checks = [*sanity["checks"], chance]
@@ -340,18 +343,18 @@ def _error_analysis(config: RunConfig, dev: Split, tags: dict[str, np.ndarray],
             "tags": error_categories(y, predicted, tags)}
 
 
-def population_task(config: RunConfig, model: Any, train) -> Task:
+def population_task(config: RunConfig, model: Any, train, dropout: bool = False) -> Task:
     """The model the job's populations train: ``model`` (a model, or a factory ``key ->
-    model``) as a ``ModelTask``; else the configured built-in model (the MLP as ``MLPTask`` of
-    the widest hidden layer and as many layers, the CNN as a ``ModelTask``)."""
+    model``) as a ``ModelTask``; else the configured built-in model (the MLP, with a dropout
+    rate traced per member when ``dropout``; the CNN), each member from its own key."""
     optimizer = config.optimizer.name
     if model is not None:
         return (ModelTask(factory=model, optimizer=optimizer) if _is_factory(model)
                 else ModelTask(model=model, optimizer=optimizer))
     if config.model.name == "mlp":
-        return MLPTask(int(np.prod(train.input_shape)), train.num_classes,
-                       width=max(config.model.hidden), depth=len(config.model.hidden),
-                       optimizer=optimizer, activation=config.model.activation)
+        return mlp_task(tuple(train.input_shape), train.num_classes,
+                        hidden=config.model.hidden, optimizer=optimizer,
+                        activation=config.model.activation, dropout=dropout)
     return ModelTask(factory=functools.partial(
         _built_in, config.model, tuple(train.input_shape), train.num_classes),
         optimizer=optimizer)

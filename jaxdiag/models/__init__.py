@@ -20,6 +20,8 @@ from jaxdiag.models.contract import (
     capture_layers,
     functional,
 )
+from jaxdiag.models.dense import Dense, stored_transpose_dense
+from jaxdiag.models.dropout import Dropout, DropoutRate
 from jaxdiag.models.mlp import MLP
 from jaxdiag.models.trunk import ConvTrunk, Trunk
 
@@ -56,6 +58,9 @@ __all__ = [
     "ApplyFn",
     "CaptureFn",
     "ConvTrunk",
+    "Dense",
+    "Dropout",
+    "DropoutRate",
     "Layers",
     "LeNet",
     "Model",
@@ -68,4 +73,5 @@ __all__ = [
     "build_model",
     "capture_layers",
     "functional",
+    "stored_transpose_dense",
 ]

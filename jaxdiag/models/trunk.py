@@ -8,17 +8,22 @@ import jax
 from flax import nnx
 
 from jaxdiag.models.activations import activation
+from jaxdiag.models.dense import Dense
+from jaxdiag.models.dropout import Dropout
 
 
 class Trunk(nnx.Module):
-    """Flattens its input, then Dense layers ``dense_0 .. dense_{L-1}``, each activated.
+    """Flattens its input, then ``Dense`` layers ``dense_0 .. dense_{L-1}``, each activated
+    (and followed by ``dropout_i`` when ``dropout`` is given).
 
     Args:
       input_shape: shape of one example, e.g. (64,) or (8, 8, 1).
       hidden: widths of the layers; the features are ``hidden[-1]`` wide (the input's when
         empty).
       activation_name: a name from ``jaxdiag.models.ACTIVATIONS``.
-      rngs: NNX random streams for the initialization.
+      dropout: None (no dropout layers), or the rate of a ``jaxdiag.models.Dropout`` after
+        every layer, which a population traces per member.
+      rngs: NNX random streams for the initialization (and the dropout masks).
 
     Call (or ``features``): x float array of shape (batch, *input_shape) -> features
     (batch, hidden[-1]).
@@ -30,18 +35,24 @@ class Trunk(nnx.Module):
         *,
         hidden: Sequence[int] = (128, 128),
         activation_name: str = "relu",
+        dropout: float | None = None,
         rngs: nnx.Rngs,
     ):
         self.act = activation(activation_name)
         self.input_width = math.prod(input_shape)
         self.num_layers = len(hidden)
+        self.has_dropout = dropout is not None
         for i, (w_in, w_out) in enumerate(itertools.pairwise([self.input_width, *hidden])):
-            setattr(self, f"dense_{i}", nnx.Linear(w_in, w_out, rngs=rngs))
+            setattr(self, f"dense_{i}", Dense(w_in, w_out, rngs=rngs))
+            if dropout is not None:
+                setattr(self, f"dropout_{i}", Dropout(dropout, rngs=rngs))
 
     def features(self, x: jax.Array) -> jax.Array:
         x = x.reshape(x.shape[0], -1)
         for i in range(self.num_layers):
             x = self.act(getattr(self, f"dense_{i}")(x))
+            if self.has_dropout:
+                x = getattr(self, f"dropout_{i}")(x)
         return x
 
     def __call__(self, x: jax.Array) -> jax.Array:

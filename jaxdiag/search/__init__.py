@@ -7,7 +7,7 @@ and the sweep driver make a search resumable.
 
 from jaxdiag.kernels import minibatch_indices
 from jaxdiag.search.halving import survivors
-from jaxdiag.search.model_task import ModelTask, nnx_factory
+from jaxdiag.search.model_task import ModelTask, mlp_task, nnx_factory
 from jaxdiag.search.population import Data, PopulationResult, train_population
 from jaxdiag.search.samplers import (
     SAMPLERS,
@@ -37,7 +37,7 @@ from jaxdiag.search.sweep import (
     run_sweep,
     summarize,
 )
-from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask, Task
+from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, Task
 
 __all__ = [
     "MEMBER_HPARAMS",
@@ -50,7 +50,6 @@ __all__ = [
     "GridSampler",
     "Integer",
     "LogUniform",
-    "MLPTask",
     "ModelTask",
     "Observation",
     "PopulationResult",
@@ -67,6 +66,7 @@ __all__ = [
     "load_sweep_data",
     "members_per_chunk",
     "minibatch_indices",
+    "mlp_task",
     "nnx_factory",
     "run_sweep",
     "sobol",

@@ -1,10 +1,10 @@
 """The population trainer: K members trained at once in one compiled program.
 
-Each member is a ``Task`` (the built-in ``MLPTask``, or any model through ``ModelTask``) with
-its own hyperparameters and seed. A segment of training is one ``jax.jit`` of ``lax.map`` over
-members (``vmap`` over chunks of ``members_per_chunk``) of a ``lax.scan`` over steps; the
-member axis is split over all local devices with ``jax.shard_map``. On one CPU device, which
-runs a program of small ops on one core, the members are instead split into
+Each member is a ``Task`` (any model through ``ModelTask``, the built-in MLP through
+``mlp_task``) with its own hyperparameters and seed. A segment of training is one ``jax.jit``
+of ``lax.map`` over members (``vmap`` over chunks of ``members_per_chunk``) of a ``lax.scan``
+over steps; the member axis is split over all local devices with ``jax.shard_map``. On one CPU
+device, which runs a program of small ops on one core, the members are instead split into
 ``concurrent_groups``, one per core, each run from its own thread (the layout:
 ``jaxdiag.search.scheduling``). A member whose loss turns NaN/Inf is frozen from that step on
 and reported as failed; the others never see it. Successive halving stops the worst members at
@@ -213,7 +213,7 @@ def train_population(
     """Trains K members of ``task``, one per seed, with their own hyperparameters.
 
     Args:
-      task: the model, optimizer and shapes shared by all members: ``MLPTask``, or any model
+      task: the model, optimizer and shapes shared by all members: ``mlp_task``, or any model
         through ``ModelTask``.
       hparams: {name: (K,) values} for names in ``task.traced_hparams`` (among
         learning_rate, momentum, weight_decay, dropout, init_scale); a missing name takes its

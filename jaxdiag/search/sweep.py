@@ -40,12 +40,12 @@ from jaxdiag.experiment.run_folder import (
 from jaxdiag.experiment.tensorboard import summary_writer
 from jaxdiag.models import LeNet
 from jaxdiag.models.entry_point import model_factory
-from jaxdiag.search.model_task import ModelTask, nnx_factory
+from jaxdiag.search.model_task import ModelTask, mlp_task, nnx_factory
 from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
 from jaxdiag.search.space import Space, space_from_dict
 from jaxdiag.search.store import TrialStore
-from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, MLPTask, Task
+from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, Task
 
 LEGACY_CONFIG_FILE = "sweep.json"  # what sweeps before config.toml saved
 STORE_FILE = "trials.sqlite"
@@ -207,7 +207,7 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
                  config: SweepConfig, num_classes: int,
                  on_segment=None, task: Task | None = None) -> list[dict[str, Any]]:
     """Trains one population: a program per distinct (width, depth, optimizer) bucket of
-    ``MLPTask``, or one program of ``task`` when given (then points hold only what it traces).
+    ``mlp_task``, or one program of ``task`` when given (then points hold only what it traces).
 
     Returns:
       One result per point, in order, as ``TrialStore.finish_population`` takes them.
@@ -222,9 +222,9 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
     results: list[dict[str, Any]] = [{} for _ in points]
     defaults = config.member_defaults()
     for shape, members in buckets.items():
-        bucket_task = task or MLPTask(data.x_train.shape[1], num_classes, width=shape[0],
-                                      depth=shape[1], optimizer=shape[2],
-                                      activation=model.activation)
+        bucket_task = task or mlp_task(
+            (data.x_train.shape[1],), num_classes, hidden=(shape[0],) * shape[1],
+            optimizer=shape[2], activation=model.activation, dropout="dropout" in points[0])
         hparams = {name: np.array([points[i].get(name, defaults[name]) for i in members],
                                   np.float32)
                    for name in bucket_task.traced_hparams}
@@ -251,7 +251,7 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
     """Runs or resumes the sweep ``config`` over ``space``; returns and writes its summary.
 
     ``task`` is the members' model (e.g. ``ModelTask`` of the user's model); None searches the
-    model ``config.model`` names (the built-in ``MLPTask`` shaped by it and the space).
+    model ``config.model`` names (the built-in ``mlp_task`` shaped by it and the space).
 
     Returns:
       {"run_dir", "model", "trials", "best", "leaderboard", "counts"}: ``model`` is the class
