@@ -15,6 +15,7 @@ from jaxdiag.diagnose import (
     initial_loss_check,
     input_scale_check,
     next_steps,
+    overfitting_from_curves,
 )
 
 BIAS = bias_variance(0.01, 0.08, 0.10)  # Ng: avoidable bias dominates
@@ -120,3 +121,14 @@ def test_a_majority_of_suspected_labels_is_a_mismatch_not_label_noise():
     assert "80.0% of the training labels" in steps[0].why
     assert not any("labels do not match" in s.action
                    for s in next_steps(VARIANCE, suspected_label_errors=0.05))
+
+
+def test_overfitting_leads_the_gap_steps_with_early_stopping():
+    found = overfitting_from_curves([100, 200, 300], [1.0, 0.5, 0.2], [0.8, 0.6, 0.7])
+    steps = next_steps(VARIANCE, overfitting=found)
+    assert steps[0].stage == "improve" and "stop early at step 200" in steps[0].action
+    assert steps[0].why == found.message
+    assert [s.action for s in steps[1:len(ACTIONS["variance"]) + 1]] == list(ACTIONS["variance"])
+    # a bug still comes first, and then only the top gap step: early stopping
+    debug = next_steps(VARIANCE, gradcheck_ok=False, overfitting=found)
+    assert [s.stage for s in debug] == ["debug", "improve"] and "stop early" in debug[1].action

@@ -21,6 +21,7 @@ from jaxdiag.diagnose.loss_curve import (
 )
 from jaxdiag.diagnose.next_steps import STAGES, NextStep, next_steps
 from jaxdiag.diagnose.overfit_batch import OverfitResult, overfit_one_batch
+from jaxdiag.diagnose.overfitting import Overfitting, overfitting_from_curves
 from jaxdiag.diagnose.sanity import (
     SanityCheck,
     chance_level_check,
@@ -43,6 +44,7 @@ __all__ = [
     "Mistakes",
     "NextStep",
     "OverfitResult",
+    "Overfitting",
     "PowerLaw",
     "SanityCheck",
     "bias_variance",
@@ -60,5 +62,6 @@ __all__ = [
     "loss_curve_pathologies",
     "next_steps",
     "overfit_one_batch",
+    "overfitting_from_curves",
     "worst_mistakes",
 ]

@@ -13,6 +13,7 @@ from jaxdiag.diagnose.bias_variance import BiasVariance
 from jaxdiag.diagnose.learning_curve import LearningCurve
 from jaxdiag.diagnose.loss_curve import CurveFinding
 from jaxdiag.diagnose.overfit_batch import OverfitResult
+from jaxdiag.diagnose.overfitting import Overfitting
 from jaxdiag.diagnose.sanity import SanityCheck
 
 STAGES = ("debug", "improve", "data", "tune")
@@ -39,6 +40,7 @@ def next_steps(
     learning_curve: LearningCurve | None = None,
     suspected_label_errors: float = 0.0,
     search_best: dict | None = None,
+    overfitting: Overfitting | None = None,
 ) -> list[NextStep]:
     """The recommended next steps, most urgent first.
 
@@ -57,6 +59,8 @@ def next_steps(
         value}, "dev_error": fraction[, "model": the class it trained]}; the tuning step then
         says whether it beat the model on dev (by at least half a point), with which values
         and of which model.
+      overfitting: dev loss that turned up while the training loss fell; with no bug, early
+        stopping at its best step leads the gap-driven steps (Goodfellow 7.8).
 
     Returns:
       NextStep list. Any "debug" step comes first and then only the first gap-driven step
@@ -104,6 +108,10 @@ def next_steps(
             why += f"; learning curve: {learning_curve.message}"
         gap_steps = [NextStep("improve" if gap != "data_mismatch" else "data", a, why)
                      for a in actions]
+    if overfitting is not None:
+        gap_steps.insert(0, NextStep(
+            "improve", f"stop early at step {overfitting.best_step} (use checkpoints/best, or "
+            "set train.patience), then regularize", overfitting.message))
     if steps:
         return steps + gap_steps[:1]
     if suspected_label_errors > LABEL_ERROR_SHARE:

@@ -31,6 +31,7 @@ from jaxdiag.diagnose import (
     loss_curve_pathologies,
     next_steps,
     overfit_one_batch,
+    overfitting_from_curves,
     worst_mistakes,
 )
 from jaxdiag.experiment import (
@@ -113,8 +114,9 @@ def run_main_job(
     Returns:
       The report: {"complete": True, "run_dir", "config", "data", "sanity", "training",
       "splits", "bias_variance", "gradcheck", "layer_histograms", "monitor", "loss_curve",
-      "error_analysis", "label_errors", "learning_curve", "next_steps", "history"
-      [, "search"]}; "monitor" holds each distinct alert with the steps that raised it;
+      "overfitting" (None, or dev loss rising while the training loss fell), "error_analysis",
+      "label_errors", "learning_curve", "next_steps", "history" [, "search"]}; "monitor" holds
+      each distinct alert with the steps that raised it;
       "splits" maps each split to its domain, size, loss, error, accuracy and confusion
       matrix; "layer_histograms" holds {"first", "last"}: each layer's activation and each
       leaf's gradient histogram on the first training batch at step 0 and at the end;
@@ -212,6 +214,10 @@ def run_main_job(
         steps_logged, losses_logged = zip(*result.history.train_loss, strict=True)
         curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
                                        initial_loss=sanity["overfit"].initial_loss)
+        evaluations = result.history.eval
+        overfitting = overfitting_from_curves(
+            [e["step"] for e in evaluations], [e["train"]["loss"] for e in evaluations],
+            [e["dev"]["loss"] for e in evaluations])
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                    result.final["dev"], run_dir)
         suspects, lc = _data_diagnoses(config, arrays, train.num_classes, task)
@@ -225,7 +231,7 @@ def run_main_job(
             overfit=sanity["overfit"], curve=curve, learning_curve=lc,
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
             search_best=None if search is None or search["best"] is None
-            else {**search["best"], "model": search["model"]})
+            else {**search["best"], "model": search["model"]}, overfitting=overfitting)
         report["layer_histograms"]["last"] = _histogram_lists(
             int(final.step), snapshot(final.params, final.model_state, *batch, dropout_key))
         report["sanity"]["checks"] = [c.as_dict() for c in checks]
@@ -246,6 +252,7 @@ def run_main_job(
             "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
                         "alerts": distinct_alerts(result.history.monitor)},
             "loss_curve": [f.as_dict() for f in curve],
+            "overfitting": None if overfitting is None else overfitting.as_dict(),
             "error_analysis": analysis,
             "label_errors": None if suspects is None else {
                 "model": task.name, "share": len(suspects.indices) / len(train),

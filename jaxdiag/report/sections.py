@@ -123,15 +123,20 @@ def _loss_curves(run: RunData) -> Built:
                         f["kind"].replace("_", " "), f["step"], f["evidence"],
                         "; ".join(f["causes"][:2])) for f in findings)
     diverged = history.diverged_at
+    overfitting = run.report.get("overfitting")  # absent from reports of killed runs
     body = join([
         markup('<p class="bad">Training diverged (NaN/Inf loss) at step {}.</p>', diverged)
         if diverged is not None else "",
         markup("<p>Pathologies found in the training loss (dashed red lines):</p><ul>{}</ul>",
                items) if findings else
-        Html('<p class="ok">No pathology found in the training loss (no explosion, plateau, '
-             "oscillation or overfitting signature).</p>")])
+        Html('<p class="ok">No pathology found in the training loss (no explosion, plateau '
+             "or oscillation).</p>"),
+        markup('<p class="bad">Overfitting: {}.</p>', overfitting["message"]) if overfitting
+        else Html('<p class="ok">No overfitting signature: the dev loss did not turn up while '
+                  "the training loss fell.</p>")])
     return Section("loss_curves", title, "shown", body, (path,)), {
-        "pathologies": [f["kind"] for f in findings], "diverged_at": diverged}
+        "pathologies": [f["kind"] for f in findings], "diverged_at": diverged,
+        "overfitting_best_step": overfitting["best_step"] if overfitting else None}
 
 
 def _bias_variance(run: RunData) -> Built:

@@ -142,6 +142,8 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
         lines.append(f"\ntraining diverged (NaN/Inf loss) at step {training['diverged_at']}")
     lines += [f"training loss {f['kind'].replace('_', ' ')} (step {f['step']}): {f['evidence']}; "
               f"likely: {'; '.join(f['causes'][:2])}" for f in report["loss_curve"]]
+    if report.get("overfitting"):
+        lines.append(f"overfitting: {report['overfitting']['message']}")
     bv = report["bias_variance"]
     lines += ["", f"bias / variance (human-level error {bv['errors']['human']:.2%})"]
     for gap in GAP_LABELS:
