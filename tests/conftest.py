@@ -1,11 +1,13 @@
 """Shared fixtures: float32 / float64 mode with its tolerance; one short finished run; one
-compilation cache per run."""
+compilation cache per run; a process with four CPU devices."""
 
 import contextlib
 import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -64,3 +66,21 @@ def finished_run(tmp_path_factory) -> tuple[dict, Path]:
                      "--set", "search.trials=4", "--set", "search.steps=60"])
     assert code == 0
     return json.loads(out.getvalue()), runs_dir / "digits-mlp"
+
+
+@pytest.fixture(scope="session")
+def on_four_cpu_devices():
+    """``run(code) -> the JSON it prints``: Python ``code`` run in a fresh process with four
+    CPU devices and this folder importable (``from test_x import ...``)."""
+
+    def run(code: str):
+        env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
+                   JAX_PLATFORMS="cpu")
+        prelude = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+                   "import jax; assert len(jax.local_devices()) == 4\n")
+        out = subprocess.run([sys.executable, "-c", prelude + code], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        return json.loads(out.stdout)
+
+    return run

@@ -2,10 +2,6 @@
 train in one program exactly as each would alone."""
 
 import functools
-import json
-import os
-import subprocess
-import sys
 
 import jax
 import jax.numpy as jnp
@@ -142,24 +138,16 @@ def test_what_a_model_task_cannot_trace_is_refused():
 SHARDED = """
 import json, sys
 import numpy as np
-sys.path.insert(0, {tests!r})
-import jax
 from test_search_model_task import user_population
-assert len(jax.local_devices()) == 4
 user = user_population()
-json.dump({{"loss": user.train_loss.tolist(),
-           "var": np.asarray(user.model_state["norm"]["var"]).tolist()}}, sys.stdout)
+json.dump({"loss": user.train_loss.tolist(),
+           "var": np.asarray(user.model_state["norm"]["var"]).tolist()}, sys.stdout)
 """
 
 
-def test_four_cpu_devices_train_a_user_model_as_one_does():
+def test_four_cpu_devices_train_a_user_model_as_one_does(on_four_cpu_devices):
     """3 members of the user's NNX model (BatchNorm, Dropout) padded to 4, one per device."""
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
-               JAX_PLATFORMS="cpu")
-    out = subprocess.run([sys.executable, "-c", SHARDED.format(tests=os.path.dirname(__file__))],
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    sharded, single = json.loads(out.stdout), user_population()
+    sharded, single = on_four_cpu_devices(SHARDED), user_population()
     np.testing.assert_allclose(np.array(sharded["loss"]), single.train_loss, rtol=2e-5, atol=1e-6)
     np.testing.assert_allclose(np.array(sharded["var"]), single.model_state["norm"]["var"],
                                rtol=1e-5)

@@ -1,7 +1,3 @@
-import json
-import os
-import subprocess
-import sys
 
 import jax
 import numpy as np
@@ -117,6 +113,37 @@ def test_halving_keeps_the_best_and_compaction_changes_no_number():
         np.testing.assert_allclose(loss, halved.dev_loss[i], rtol=1e-5)
 
 
+class _Killed(Exception):
+    pass
+
+
+def test_a_killed_population_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path):
+    """Halving at step 20, checkpoints every 10 steps: killed in the segment ending at 30, the
+    rerun resumes from step 20 (after the rung) and ends as an uninterrupted run."""
+    whole = train(rungs=(20,), keep_fraction=0.5)
+
+    def dies_at_30(step):
+        if step == 30:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        train(rungs=(20,), keep_fraction=0.5, checkpoint_dir=tmp_path, checkpoint_every=10,
+              on_segment=dies_at_30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["10", "20"]
+    reached = []
+    resumed = train(rungs=(20,), keep_fraction=0.5, checkpoint_dir=tmp_path,
+                    checkpoint_every=10, on_segment=reached.append)
+    assert reached == [30, 40]  # nothing before the checkpoint is trained again
+    np.testing.assert_array_equal(resumed.stopped_at, whole.stopped_at)
+    np.testing.assert_allclose(resumed.train_loss, whole.train_loss, rtol=2e-5)
+    np.testing.assert_allclose(resumed.dev_error, whole.dev_error)
+    np.testing.assert_allclose(resumed.dev_loss, whole.dev_loss, rtol=2e-5)
+    for a, b in zip(jax.tree.leaves(resumed.params), jax.tree.leaves(whole.params), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="checkpoint_every: expected a positive step count"):
+        train(checkpoint_every=10)
+
+
 def test_a_member_with_a_train_mask_trains_as_on_its_subset_alone():
     rng = np.random.default_rng(3)
     masks = rng.random((len(SEEDS), len(DATA.y_train))) < np.linspace(0.1, 1, 6)[:, None]
@@ -152,24 +179,15 @@ def test_bad_hyperparameters_are_errors_naming_them():
 
 SHARDED = """
 import json, sys
-import numpy as np
-sys.path.insert(0, {tests!r})
-import jax
 from test_search_population import train
-assert len(jax.local_devices()) == 4
 result = train(rungs=(20,), keep_fraction=0.5)
-json.dump({{"loss": result.train_loss.tolist(), "error": result.dev_error.tolist(),
-           "stopped": result.stopped_at.tolist()}}, sys.stdout)
+json.dump({"loss": result.train_loss.tolist(), "error": result.dev_error.tolist(),
+           "stopped": result.stopped_at.tolist()}, sys.stdout)
 """
 
 
-def test_four_cpu_devices_give_the_results_of_one():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4",
-               JAX_PLATFORMS="cpu")
-    out = subprocess.run([sys.executable, "-c", SHARDED.format(tests=os.path.dirname(__file__))],
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    sharded = json.loads(out.stdout)
+def test_four_cpu_devices_give_the_results_of_one(on_four_cpu_devices):
+    sharded = on_four_cpu_devices(SHARDED)
     single = train(rungs=(20,), keep_fraction=0.5)  # 6 members: padded to 8 over 4 devices
     np.testing.assert_array_equal(sharded["stopped"], single.stopped_at)
     np.testing.assert_allclose(np.array(sharded["loss"], float), single.train_loss, rtol=2e-5)

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
@@ -26,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
+from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.kernels import minibatch_indices
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.scheduling import (
@@ -209,6 +211,8 @@ def train_population(
     groups: int | None = None,
     on_segment: Callable[[int], None] | None = None,
     train_masks: np.ndarray | None = None,
+    checkpoint_dir: Path | None = None,
+    checkpoint_every: int | None = None,
 ) -> PopulationResult:
     """Trains K members of ``task``, one per seed, with their own hyperparameters.
 
@@ -232,6 +236,13 @@ def train_population(
       on_segment: called with the step reached after each segment (for a progress bar).
       train_masks: bool (K, n): the training examples each member may draw (a learning
         curve's growing fractions, cross-validation's folds); all of them when None.
+      checkpoint_dir: where the population's Orbax checkpoints go (every member's state and
+        what happened so far, at the end of the segments ending at a multiple of
+        ``checkpoint_every`` and at each rung): a population run again with the same arguments
+        resumes from the latest one and ends with the numbers of an uninterrupted run. None:
+        no checkpoints.
+      checkpoint_every: steps between checkpoints (segments end there too); with
+        ``checkpoint_dir`` only, and at most ``steps``. None: at the rungs only.
 
     Returns:
       A ``PopulationResult``.
@@ -251,6 +262,9 @@ def train_population(
         raise ValueError(f"rungs: expected increasing steps in (0, {steps}), found {rungs}.")
     if not 0 < keep_fraction <= 1:
         raise ValueError(f"keep_fraction: expected a value in (0, 1], found {keep_fraction}.")
+    if checkpoint_every is not None and (checkpoint_dir is None or not 0 < checkpoint_every):
+        raise ValueError(f"checkpoint_every: expected a positive step count with a "
+                         f"checkpoint_dir, found {checkpoint_every} with {checkpoint_dir}.")
     devices = devices or jax.local_devices()
     k = len(seeds)
     per_device = padded_size(k, len(devices)) // len(devices)
@@ -266,48 +280,111 @@ def train_population(
     examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
     dropout = task.uses_key(hp["dropout"])  # whether training draws masks
 
-    train_loss = np.full((k, steps), np.nan, np.float32)
-    failed_at = np.full(k, -1)
-    stopped_at = np.full(k, steps)
-    rung_metrics: dict[int, dict[str, np.ndarray]] = {}
-    running = np.arange(k)  # members still trained, in population order
-    states = kept = None
-    boundaries = [0, *rungs, steps]
-    for start, end in itertools.pairwise(boundaries):
-        index = padded(running, len(devices))
-        member_hp = {name: jnp.asarray(v[index]) for name, v in hp.items()}
-        member_seeds = jnp.asarray(seeds[index].astype(np.uint32))
-        segment_groups = math.gcd(groups, len(index))
-        if states is None:
-            states = in_groups(compiled.init, (member_seeds, member_hp), (), segment_groups)
-        states, losses, dev = in_groups(
-            compiled.train,
-            (states, member_hp, member_seeds, jnp.asarray(examples[index]),
-             jnp.asarray(sizes[index])),
-            (data, end - start, dropout, jnp.asarray(start)), segment_groups)
-        error, loss = (np.asarray(v)[:len(running)] for v in dev)
-        train_loss[running, start:end] = np.asarray(losses)[:len(running)]
-        failed_at[running] = np.asarray(states.failed_at)[:len(running)]
-        rung_metrics[end] = {"dev_error": _scatter(k, running, error),
-                             "dev_loss": _scatter(k, running, loss)}
-        if on_segment is not None:
-            on_segment(end)
-        trained = (states.params, states.model_state)
-        if end == steps:
-            kept = _keep_params(kept, trained, running, np.arange(len(running)), k)
-            break
-        keep = survivors(error, loss, keep_fraction)
-        stopped_at[running[~keep]] = end
-        kept = _keep_params(kept, trained, running[~keep], np.flatnonzero(~keep), k)
-        running = running[keep]
-        positions = jnp.asarray(padded(np.flatnonzero(keep), len(devices)))
-        states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
+    boundaries = sorted({0, *rungs, steps, *range(checkpoint_every or steps, steps,
+                                                   checkpoint_every or steps)})
+    record = _Record.fresh(k, steps, len(boundaries))
+    member_seeds_all = seeds.astype(np.uint32)
+    checkpointer = None if checkpoint_dir is None else Checkpointer(checkpoint_dir)
+    try:
+        states, start_at = None, 0
+        if checkpointer is not None:
+            members = _init_all(compiled, member_seeds_all, hp, len(devices), groups)
+            restored = checkpointer.restore_latest(like=record._replace(members=members))
+            if restored is not None:
+                record = jax.tree.map(np.array, restored[1])  # writable host copies
+                start_at = boundaries.index(restored[0])
+                running = np.flatnonzero(record.running)
+                index = padded(running, len(devices))
+                states = jax.tree.map(lambda v, i=index: jnp.asarray(v[i]), record.members)
+        running = np.flatnonzero(record.running)
+        for b, (start, end) in enumerate(itertools.pairwise(boundaries)):
+            if b < start_at:
+                continue
+            index = padded(running, len(devices))
+            member_hp = {name: jnp.asarray(v[index]) for name, v in hp.items()}
+            member_seeds = jnp.asarray(member_seeds_all[index])
+            segment_groups = math.gcd(groups, len(index))
+            if states is None:
+                states = in_groups(compiled.init, (member_seeds, member_hp), (), segment_groups)
+                record = record._replace(members=jax.tree.map(
+                    lambda v: np.array(v[:k]), jax.device_get(states)))
+            states, losses, dev = in_groups(
+                compiled.train,
+                (states, member_hp, member_seeds, jnp.asarray(examples[index]),
+                 jnp.asarray(sizes[index])),
+                (data, end - start, dropout, jnp.asarray(start)), segment_groups)
+            error, loss = (np.asarray(v)[:len(running)] for v in dev)
+            record.train_loss[running, start:end] = np.asarray(losses)[:len(running)]
+            record.failed_at[running] = np.asarray(states.failed_at)[:len(running)]
+            record.dev_error[b + 1, running], record.dev_loss[b + 1, running] = error, loss
+            if on_segment is not None:
+                on_segment(end)
+            at_rung = end in rungs
+            if at_rung:
+                keep = survivors(error, loss, keep_fraction)
+                record.stopped_at[running[~keep]] = end
+            if at_rung or end == steps or checkpointer is not None:
+                # every member's state as of now (stopped members keep theirs for good)
+                _scatter_rows(record.members, states, running, np.arange(len(running)))
+            if at_rung:
+                record.running[running[~keep]] = False
+                running = running[keep]
+                positions = jnp.asarray(padded(np.flatnonzero(keep), len(devices)))
+                states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
+            if checkpointer is not None and end < steps:
+                checkpointer.save(end, record, {"step": end})
+    finally:
+        if checkpointer is not None:
+            checkpointer.close()
 
-    last = np.minimum(stopped_at, steps)
-    dev_error = np.array([rung_metrics[s]["dev_error"][i] for i, s in enumerate(last)])
-    dev_loss = np.array([rung_metrics[s]["dev_loss"][i] for i, s in enumerate(last)])
-    return PopulationResult(train_loss, failed_at, stopped_at, rung_metrics, dev_error,
-                            dev_loss, chunk, groups, *kept)
+    rung_metrics = {end: {"dev_error": record.dev_error[b + 1].astype(np.float64),
+                          "dev_loss": record.dev_loss[b + 1].astype(np.float64)}
+                    for b, end in enumerate(boundaries[1:]) if end in rungs or end == steps}
+    stopped_at = record.stopped_at
+    dev_error = np.array([rung_metrics[s]["dev_error"][i] for i, s in enumerate(stopped_at)])
+    dev_loss = np.array([rung_metrics[s]["dev_loss"][i] for i, s in enumerate(stopped_at)])
+    return PopulationResult(record.train_loss, record.failed_at, stopped_at, rung_metrics,
+                            dev_error, dev_loss, chunk, groups, record.members.params,
+                            record.members.model_state)
+
+
+class _Record(NamedTuple):
+    """What a population checkpoint holds, host arrays over all K members: every member's
+    state as of its last segment, the losses and dev metrics so far (NaN where not trained),
+    and who is still running."""
+
+    members: MemberState
+    train_loss: np.ndarray  # float32 (K, steps)
+    failed_at: np.ndarray  # int (K,)
+    stopped_at: np.ndarray  # int (K,)
+    running: np.ndarray  # bool (K,)
+    dev_error: np.ndarray  # float32 (boundaries, K): at each segment's end
+    dev_loss: np.ndarray
+
+    @classmethod
+    def fresh(cls, k: int, steps: int, boundaries: int) -> "_Record":
+        return cls(None, np.full((k, steps), np.nan, np.float32), np.full(k, -1),
+                   np.full(k, steps), np.ones(k, bool), np.full((boundaries, k), np.nan,
+                                                                np.float32),
+                   np.full((boundaries, k), np.nan, np.float32))
+
+
+def _init_all(compiled: "_Compiled", seeds: np.ndarray, hp: dict, num_devices: int,
+              groups: int) -> MemberState:
+    """Every member's initial state on the host (the structure a checkpoint restores into)."""
+    index = padded(np.arange(len(seeds)), num_devices)
+    states = in_groups(compiled.init, (jnp.asarray(seeds[index]),
+                                       {n: jnp.asarray(v[index]) for n, v in hp.items()}), (),
+                       math.gcd(groups, len(index)))
+    return jax.tree.map(lambda v: np.array(v[:len(seeds)]), jax.device_get(states))
+
+
+def _scatter_rows(out: MemberState, states: MemberState, members: np.ndarray,
+                  rows: np.ndarray) -> None:
+    """Sets ``members`` of the host arrays ``out`` from ``rows`` of the population's states."""
+    host = jax.device_get(states)
+    for o, v in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(host), strict=True):
+        o[members] = v[rows]
 
 
 def _member_examples(masks: np.ndarray | None, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -324,21 +401,3 @@ def _member_examples(masks: np.ndarray | None, k: int, n: int) -> tuple[np.ndarr
                          f"for member {int(np.argmin(sizes))}.")
     # a stable sort puts each member's own examples first, in order
     return np.argsort(~masks, axis=1, kind="stable").astype(np.int32), sizes
-
-
-def _keep_params(out: object, params: object, members: np.ndarray, rows: np.ndarray,
-                 k: int) -> object:
-    """``out`` (host arrays with a leading axis of K) with ``members`` set from ``rows`` of the
-    population's ``params`` (any pytree)."""
-    host = jax.device_get(params)
-    if out is None:
-        out = jax.tree_util.tree_map(lambda v: np.zeros((k, *v.shape[1:]), v.dtype), host)
-    for o, v in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(host), strict=True):
-        o[members] = v[rows]
-    return out
-
-
-def _scatter(k: int, index: np.ndarray, values: np.ndarray) -> np.ndarray:
-    out = np.full(k, np.nan)
-    out[index] = values
-    return out

@@ -4,13 +4,16 @@ Everything lives in ``<runs_dir>/<name>/``: ``config.toml`` (the resolved config
 ``jaxdiag sweep`` runs again as it is), ``trials.sqlite`` (every trial), ``tensorboard/`` (an
 hparams summary per trial) and ``summary.json`` (best trial and leaderboard). Running the same
 config again resumes: finished populations are read back, a population that was running when
-killed is trained again. The searched model is the config's ``[model]``, the section every
-command shares: the built-in "mlp" (width, depth and optimizer searchable), "cnn", or a Python
-entry point ``package.module:function`` returning the user's model for a key.
+killed resumes from its latest checkpoint (``checkpoints/<population>/``, at its rungs and every
+``train.checkpoint_every`` steps; removed once its trials are stored). The searched model is
+the config's ``[model]``, the section every command shares: the built-in "mlp" (width, depth
+and optimizer searchable), "cnn", or a Python entry point ``package.module:function``
+returning the user's model for a key.
 """
 
 import dataclasses
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,7 @@ from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, Task
 
 LEGACY_CONFIG_FILE = "sweep.json"  # what sweeps before config.toml saved
 STORE_FILE = "trials.sqlite"
+CHECKPOINTS = "checkpoints"  # the running population's, until its trials are stored
 SUMMARY_FILE = "summary.json"
 SEARCHABLE = (*MEMBER_HPARAMS, *SHAPE_HPARAMS, "optimizer")
 DEFAULT_SPACE = {
@@ -205,9 +209,12 @@ def load_sweep_data(config: DataConfig, flatten: bool = True) -> Data:
 
 def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
                  config: SweepConfig, num_classes: int,
-                 on_segment=None, task: Task | None = None) -> list[dict[str, Any]]:
+                 on_segment=None, task: Task | None = None,
+                 checkpoint_dir: Path | None = None) -> list[dict[str, Any]]:
     """Trains one population: a program per distinct (width, depth, optimizer) bucket of
     ``mlp_task``, or one program of ``task`` when given (then points hold only what it traces).
+    With ``checkpoint_dir`` each bucket checkpoints there (``bucket-<i>``) at its rungs and every
+    ``train.checkpoint_every`` steps, and resumes from it.
 
     Returns:
       One result per point, in order, as ``TrialStore.finish_population`` takes them.
@@ -221,7 +228,8 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
         buckets.setdefault(shape, []).append(i)
     results: list[dict[str, Any]] = [{} for _ in points]
     defaults = config.member_defaults()
-    for shape, members in buckets.items():
+    every = t.checkpoint_every if t.checkpoint_every < t.steps else None
+    for b, (shape, members) in enumerate(buckets.items()):
         bucket_task = task or mlp_task(
             (data.x_train.shape[1],), num_classes, hidden=(shape[0],) * shape[1],
             optimizer=shape[2], activation=model.activation, dropout="dropout" in points[0])
@@ -232,7 +240,10 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
         result = train_population(bucket_task, hparams, seeds, data, steps=t.steps,
                                   batch_size=t.batch_size, rungs=config.halving.rungs,
                                   keep_fraction=config.halving.keep_fraction,
-                                  on_segment=on_segment)
+                                  on_segment=on_segment,
+                                  checkpoint_dir=None if checkpoint_dir is None
+                                  else checkpoint_dir / f"bucket-{b}",
+                                  checkpoint_every=None if checkpoint_dir is None else every)
         for j, i in enumerate(members):
             failed = int(result.failed_at[j])
             stopped = int(result.stopped_at[j])
@@ -300,9 +311,12 @@ def _run_populations(run_dir: Path, config: SweepConfig, space: Space, data: Dat
             with tqdm(total=config.train.steps, desc=f"population {population + 1}/"
                       f"{config.populations}", unit="step", disable=not progress,
                       leave=False) as bar:
+                checkpoints = run_dir / CHECKPOINTS / str(population)
                 results = train_points(points, ids, data, config, num_classes,
-                                       on_segment=lambda end: bar.update(end - bar.n), task=task)
+                                       on_segment=lambda end: bar.update(end - bar.n), task=task,
+                                       checkpoint_dir=checkpoints)
             store.finish_population(results)
+            shutil.rmtree(checkpoints, ignore_errors=True)  # the trials hold it all now
             for point, result in zip(points, results, strict=True):
                 _log_hparams(writer, point, result)
         return store.trials()
