@@ -268,7 +268,8 @@ FILL = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("limit", ["tmpfs", "rlimit"])
+# 50 s each, as two fresh processes compile everything: the tmpfs case runs with the slow ones
+@pytest.mark.parametrize("limit", [pytest.param("tmpfs", marks=pytest.mark.slow), "rlimit"])
 def test_a_full_disk_is_one_line_and_the_run_resumes_when_space_is_back(tmp_path, limit):
     """A 60 kB tmpfs (where it can be mounted) fails Orbax's checkpoint; a 20 kB file-size
     limit fails TensorBoard's event file in its background thread, which used to hang the
