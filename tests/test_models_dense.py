@@ -20,7 +20,9 @@ def test_stored_transpose_gradients_equal_autodiff_of_the_plain_layer_under_vmap
 
 
 def test_dense_is_nnx_linear_with_the_same_params_and_initialization():
-    ours, linear = Dense(4, 3, rngs=nnx.Rngs(7)), nnx.Linear(4, 3, rngs=nnx.Rngs(7))
+    rngs_a, rngs_b = nnx.Rngs(7), nnx.Rngs(7)
+    Dense(2, 4, rngs=rngs_a), nnx.Linear(2, 4, rngs=rngs_b)  # the next layer's init is equal too
+    ours, linear = Dense(4, 3, rngs=rngs_a), nnx.Linear(4, 3, rngs=rngs_b)
     ours_state = nnx.to_pure_dict(nnx.state(ours))
     linear_state = nnx.to_pure_dict(nnx.state(linear))
     assert jax.tree.structure(ours_state) == jax.tree.structure(linear_state)

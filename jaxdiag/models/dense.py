@@ -1,7 +1,6 @@
 """The dense layer of the built-in MLPs, with the weight gradient that stays fast under vmap."""
 
 import jax
-import jax.numpy as jnp
 from flax import nnx
 
 
@@ -41,9 +40,10 @@ class Dense(nnx.Module):
     """
 
     def __init__(self, in_features: int, out_features: int, *, rngs: nnx.Rngs):
-        self.kernel = nnx.Param(nnx.initializers.lecun_normal()(rngs.params(),
+        kernel_key, bias_key = rngs.params(), rngs.params()  # nnx.Linear's draws, in order
+        self.kernel = nnx.Param(nnx.initializers.lecun_normal()(kernel_key,
                                                                 (in_features, out_features)))
-        self.bias = nnx.Param(jnp.zeros((out_features,)))
+        self.bias = nnx.Param(nnx.initializers.zeros_init()(bias_key, (out_features,)))
 
     def __call__(self, x: jax.Array) -> jax.Array:
         return stored_transpose_dense(x, self.kernel[...], self.bias[...])
