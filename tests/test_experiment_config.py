@@ -68,3 +68,17 @@ def test_the_model_section_names_a_built_in_model_or_an_entry_point():
     for bad in ("resnet", "mypkg.nets", ":make", "mypkg:make-net"):
         with pytest.raises(ValueError, match=r"config key 'model\.name': expected one of"):
             load_config(None, [f'model.name="{bad}"'])
+
+
+def test_a_section_given_in_part_keeps_its_root_s_defaults():
+    from jaxdiag.experiment.multitask_config import MultiTaskConfig
+    from jaxdiag.search import load_sweep_config
+
+    train = load_config(None, ["train.batch_size=32", "optimizer.momentum=0.5"],
+                        cls=MultiTaskConfig)
+    assert (train.train.steps, train.train.checkpoint_every, train.train.batch_size) == (
+        2000, 100, 32)
+    assert train.optimizer.learning_rate == 1e-3  # jaxdiag train's, not jaxdiag run's 3e-4
+    sweep = load_sweep_config(None, ["train.batch_size=32", 'model.activation="tanh"'])[0]
+    assert (sweep.train.steps, sweep.model.hidden, sweep.optimizer.name) == (300, (64, 64), "sgd")
+    assert load_config(None, ["train.batch_size=32"]).train.steps == 3000

@@ -265,8 +265,21 @@ def config_from_dict(values: dict[str, Any], cls: type = RunConfig, prefix: str 
             f"config key {prefix + unknown[0]!r}: unknown key; expected one of {sorted(fields)}."
         )
     hints = typing.get_type_hints(cls)
-    kwargs = {name: _typed(prefix + name, value, hints[name]) for name, value in values.items()}
+    kwargs = {}
+    for name, value in values.items():
+        default = _default(fields[name])
+        if dataclasses.is_dataclass(default) and isinstance(value, dict):
+            # a table given in part keeps this root's defaults for the rest (a sweep's
+            # [train] without steps trains 300 steps, not RunConfig's 3000)
+            value = {**config_to_dict(default), **value}
+        kwargs[name] = _typed(prefix + name, value, hints[name])
     return cls(**kwargs)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None if f.default is dataclasses.MISSING else f.default
 
 
 def _typed(key: str, value: Any, hint: Any) -> Any:
