@@ -287,16 +287,17 @@ def train_population(
     checkpointer = None if checkpoint_dir is None else Checkpointer(checkpoint_dir)
     try:
         states, start_at = None, 0
-        if checkpointer is not None:
-            members = _init_all(compiled, member_seeds_all, hp, len(devices), groups)
-            restored = checkpointer.restore_latest(like=record._replace(members=members))
+        running = np.arange(k)
+        if checkpointer is not None:  # initialized once: the structure to restore into
+            record = record._replace(
+                members=_init_all(compiled, member_seeds_all, hp, len(devices), groups))
+            restored = checkpointer.restore_latest(like=record)
             if restored is not None:
                 record = jax.tree.map(np.array, restored[1])  # writable host copies
                 start_at = boundaries.index(restored[0])
                 running = np.flatnonzero(record.running)
-                index = padded(running, len(devices))
-                states = jax.tree.map(lambda v, i=index: jnp.asarray(v[i]), record.members)
-        running = np.flatnonzero(record.running)
+            index = padded(running, len(devices))
+            states = jax.tree.map(lambda v, i=index: jnp.asarray(v[i]), record.members)
         for b, (start, end) in enumerate(itertools.pairwise(boundaries)):
             if b < start_at:
                 continue
