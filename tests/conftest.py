@@ -1,11 +1,12 @@
 """Shared fixtures: float32 / float64 mode with its tolerance; one short finished run; one
-compilation cache per run; a process with four CPU devices."""
+compilation cache per run; a process with four CPU devices; TensorBoard's events read back."""
 
 import contextlib
 import io
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import jax
 import pytest
+from tensorboardX.proto.event_pb2 import Event
 
 from jaxdiag.experiment.compilation_cache import ENVIRONMENT_VARIABLE, enable_compilation_cache
 
@@ -84,3 +86,32 @@ def on_four_cpu_devices():
         return json.loads(out.stdout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def tensorboard_values():
+    """``read(folder) -> {(tag, step): summary value}`` (a scalar or a histogram) of every
+    event file in ``folder``, later events replacing earlier ones (as TensorBoard shows a
+    resumed run: a purge drops what a killed run wrote past its checkpoint)."""
+
+    def read(folder: Path) -> dict:
+        values = {}
+        for path in sorted(Path(folder).glob("events.out.tfevents.*")):
+            data = path.read_bytes()
+            at = 0
+            while at < len(data):
+                (length,) = struct.unpack("<Q", data[at:at + 8])
+                event = Event.FromString(data[at + 12:at + 12 + length])
+                at += 12 + length + 4
+                for value in event.summary.value:
+                    values[value.tag, event.step] = value
+        return values
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def tensorboard_scalars(tensorboard_values):
+    """``read(folder) -> {(tag, step): float}`` of the scalars in ``folder``'s events."""
+    return lambda folder: {key: v.simple_value for key, v in tensorboard_values(folder).items()
+                           if not v.HasField("histo")}

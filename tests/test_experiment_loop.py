@@ -1,13 +1,11 @@
 import dataclasses
 import json
-import struct
 
 import jax
 import numpy as np
 import optax
 import pytest
 from flax import nnx
-from tensorboardX.proto.event_pb2 import Event
 
 from jaxdiag.data import fit_normalizer, load_digits, make_splits, normalize
 from jaxdiag.experiment import (
@@ -23,7 +21,7 @@ from jaxdiag.experiment import (
 )
 from jaxdiag.experiment.config import ModelConfig, OptimizerConfig
 from jaxdiag.experiment.heads import configured_multihead_model
-from jaxdiag.experiment.loop import selected_metric
+from jaxdiag.experiment.loop import SegmentLog, run_segments, selected_metric
 from jaxdiag.experiment.multitask_eval import make_multitask_evaluator
 from jaxdiag.experiment.multitask_step import make_multitask_step
 from jaxdiag.models import as_model, build_model
@@ -56,27 +54,7 @@ def _all_splits(evaluator, arrays):
                           for name, a in arrays.items()}
 
 
-def _read_values(folder):
-    """(tag, step) -> summary value (scalar or histogram) from every event file under folder."""
-    values = {}
-    for path in sorted(folder.glob("events.out.tfevents.*")):
-        data = path.read_bytes()
-        at = 0
-        while at < len(data):
-            (length,) = struct.unpack("<Q", data[at:at + 8])
-            event = Event.FromString(data[at + 12:at + 12 + length])
-            at += 12 + length + 4
-            for value in event.summary.value:
-                values[value.tag, event.step] = value
-    return values
-
-
-def _read_scalars(folder):
-    return {key: v.simple_value for key, v in _read_values(folder).items()
-            if not v.HasField("histo")}
-
-
-def test_fit_logs_checkpoints_and_evaluates(tmp_path):
+def test_fit_logs_checkpoints_and_evaluates(tmp_path, tensorboard_scalars):
     state, step, evaluator, arrays = _setup()
     config = dataclasses.replace(CONFIG, select="error")
     result = fit(state, step, arrays["train"], _all_splits(evaluator, arrays), config, tmp_path,
@@ -94,7 +72,7 @@ def test_fit_logs_checkpoints_and_evaluates(tmp_path):
     assert [p.name for p in best_folder.iterdir()] == [str(100 * (best + 1))]
     again = evaluator(result.best_params, result.best_model_state, *arrays["dev"])
     assert again.error == dev_errors[best]
-    scalars = _read_scalars(tmp_path / "tensorboard")
+    scalars = tensorboard_scalars(tmp_path / "tensorboard")
     for step, loss in result.history.train_loss:
         assert scalars["minibatch/loss", step] == pytest.approx(loss)
     assert scalars["dev/error", 300] == pytest.approx(result.final["dev"].error)
@@ -117,7 +95,7 @@ class BatchNormDropoutNet(nnx.Module):
 
 
 @pytest.mark.parametrize("kind", ["mlp", "batchnorm+dropout"])
-def test_a_crashed_fit_resumes_to_identical_numbers(tmp_path, kind):
+def test_a_crashed_fit_resumes_to_identical_numbers(tmp_path, kind, tensorboard_scalars):
     def model():
         return _mlp() if kind == "mlp" else as_model(BatchNormDropoutNet(nnx.Rngs(0)))
 
@@ -133,8 +111,8 @@ def test_a_crashed_fit_resumes_to_identical_numbers(tmp_path, kind):
 
     def crashing_evaluate(state):
         calls.append(1)
-        if len(calls) > 2:  # dies in the evaluation at step 300, which comes after the
-            raise Killed    # minibatch loss of step 300 went to TensorBoard
+        if len(calls) > 2:  # dies in the evaluation at step 300, after the minibatch loss
+            raise Killed    # of step 250 went to TensorBoard (purged on resume)
         return evaluate(state)
 
     state, step, evaluator, arrays = _setup(model())
@@ -150,11 +128,12 @@ def test_a_crashed_fit_resumes_to_identical_numbers(tmp_path, kind):
         np.testing.assert_array_equal(a, b)
     for name in whole.final:
         assert resumed.final[name].loss == whole.final[name].loss
-    scalars = _read_scalars(tmp_path / "killed" / "tensorboard")
+    scalars = tensorboard_scalars(tmp_path / "killed" / "tensorboard")
     assert scalars["minibatch/loss", 300] == pytest.approx(whole.history.train_loss[-1][1])
 
 
-def test_a_monitored_fit_writes_statistics_and_histograms_to_tensorboard(tmp_path):
+def test_a_monitored_fit_writes_statistics_and_histograms_to_tensorboard(tmp_path,
+                                                                        tensorboard_values):
     _, _, evaluator, arrays = _setup()
     model = _mlp()
     kinds = activation_kinds(model, arrays["train"][0][:2])
@@ -168,7 +147,7 @@ def test_a_monitored_fit_writes_statistics_and_histograms_to_tensorboard(tmp_pat
                  kinds=kinds, progress=False)
     assert [r["step"] for r in result.history.monitor] == [50, 100]
     assert result.history.monitor[-1]["alerts"] == []
-    values = _read_values(tmp_path / "tensorboard")
+    values = tensorboard_values(tmp_path / "tensorboard")
     for step in (50, 100):
         histogram = values["activations/dense_0", step].histo
         assert sum(histogram.bucket) == 32 * 32  # batch x units
@@ -300,3 +279,31 @@ def test_selected_metric():
     assert selected_metric(metrics, "loss") == (0.7, True)
     assert selected_metric(metrics, "a.f1") == (0.6, False)
     assert np.isnan(selected_metric(metrics, "a.roc_auc")[0])
+
+
+def test_run_segments_trains_logs_checkpoints_and_stops(tmp_path, tensorboard_scalars):
+    """The loop of single runs and populations: segments from the resumed step, a checkpoint
+    at each multiple of checkpoint_every passed and at the end, TensorBoard at each end."""
+    trained, saved = [], []
+
+    def segment(start, end):
+        trained.append((start, end))
+        return SegmentLog({"loss": float(end)}, {"end": str(end)})
+
+    reached = run_segments(segment, [0, 3, 5, 8, 11, 12], start=3, save=saved.append,
+                           checkpoint_every=5, log_dir=tmp_path)
+    assert reached == 12
+    assert trained == [(3, 5), (5, 8), (8, 11), (11, 12)]
+    assert saved == [5, 11, 12]  # 5 and 10 passed, then the end
+    assert tensorboard_scalars(tmp_path) == {("loss", e): float(e) for e in (5, 8, 11, 12)}
+
+    trained.clear()
+    saved.clear()
+
+    def diverges_at_8(start, end):
+        trained.append((start, end))
+        return SegmentLog({}, stop=end == 8)
+
+    assert run_segments(diverges_at_8, [0, 3, 5, 8, 11, 12], save=saved.append) == 8
+    assert trained == [(0, 3), (3, 5), (5, 8)]
+    assert saved == [3, 5, 8]  # every segment when checkpoint_every is None

@@ -117,23 +117,36 @@ class _Killed(Exception):
     pass
 
 
-def test_a_killed_population_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path):
+def test_a_killed_population_resumes_from_its_checkpoint_to_the_same_numbers(
+        tmp_path, tensorboard_scalars):
     """Halving at step 20, checkpoints every 10 steps: killed in the segment ending at 30, the
-    rerun resumes from step 20 (after the rung) and ends as an uninterrupted run."""
+    rerun resumes from step 20 (after the rung) and ends as an uninterrupted run, and so do
+    its TensorBoard scalars."""
     whole = train(rungs=(20,), keep_fraction=0.5)
 
     def dies_at_30(step):
         if step == 30:
             raise _Killed
 
+    checkpoints, events = tmp_path / "checkpoints", tmp_path / "tensorboard"
     with pytest.raises(_Killed):
-        train(rungs=(20,), keep_fraction=0.5, checkpoint_dir=tmp_path, checkpoint_every=10,
-              on_segment=dies_at_30)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["10", "20"]
+        train(rungs=(20,), keep_fraction=0.5, checkpoint_dir=checkpoints, checkpoint_every=10,
+              on_segment=dies_at_30, log_dir=events)
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["10", "20"]
     reached = []
-    resumed = train(rungs=(20,), keep_fraction=0.5, checkpoint_dir=tmp_path,
-                    checkpoint_every=10, on_segment=reached.append)
+    resumed = train(rungs=(20,), keep_fraction=0.5, checkpoint_dir=checkpoints,
+                    checkpoint_every=10, on_segment=reached.append, log_dir=events)
     assert reached == [30, 40]  # nothing before the checkpoint is trained again
+    scalars = tensorboard_scalars(events)
+    assert [scalars["population/running", s] for s in (10, 20, 30, 40)] == [6, 6, 3, 3]
+    for end in (20, 40):  # the rung and the end, where the result keeps every dev error
+        errors = whole.rungs[end]["dev_error"]
+        assert scalars["population/dev_error_best", end] == pytest.approx(np.nanmin(errors))
+        assert scalars["population/dev_error_median", end] == pytest.approx(
+            np.nanmedian(errors))
+    survivors = whole.stopped_at == 40
+    assert scalars["population/minibatch_loss", 40] == pytest.approx(
+        np.median(whole.train_loss[survivors, 30:40].mean(axis=1)), rel=1e-5)
     np.testing.assert_array_equal(resumed.stopped_at, whole.stopped_at)
     np.testing.assert_allclose(resumed.train_loss, whole.train_loss, rtol=2e-5)
     np.testing.assert_allclose(resumed.dev_error, whole.dev_error)

@@ -1,9 +1,9 @@
+import contextlib
 import json
 import os
 import random
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -67,12 +67,13 @@ def test_a_sweep_killed_at_a_random_point_resumes_with_nothing_lost_or_repeated(
     assert all(list(p.glob("events.out.tfevents.*")) for p in sessions)  # hparams per trial
 
     killed = tmp_path / "killed"
-    delay = random.uniform(2.0, 20.0)
+    delay = random.uniform(1.0, 12.0)  # the whole sweep takes 9-16 s on 2 cores
     process = subprocess.Popen(
         [sys.executable, "-m", "jaxdiag.cli", "sweep", str(config_file), "--runs-dir",
          str(killed), "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env=dict(os.environ, JAX_PLATFORMS="cpu"))
-    time.sleep(delay)
+    with contextlib.suppress(subprocess.TimeoutExpired):  # done before the delay: no wait
+        process.wait(timeout=delay)
     process.kill()
     process.wait()
     store_path = killed / "tiny" / "trials.sqlite"
@@ -86,7 +87,7 @@ def test_a_sweep_killed_at_a_random_point_resumes_with_nothing_lost_or_repeated(
     assert finished_before == comparable(after)[:len(finished_before)], message
 
 
-def test_shapes_are_trained_in_buckets(tmp_path, capsys):
+def test_shapes_are_trained_in_buckets(tmp_path, capsys, tensorboard_scalars):
     args = ["sweep", "--runs-dir", str(tmp_path), "--no-progress", "--json",
             "--set", "sampler=\"grid\"", "--set", "points_per_axis=2",
             "--set", "populations=1", "--set", "population_size=4",
@@ -100,6 +101,13 @@ def test_shapes_are_trained_in_buckets(tmp_path, capsys):
                   for t in trials) == [(8, 0.01), (8, 0.1), (24, 0.01), (24, 0.1)]
     assert all(t["status"] == "complete" and t["steps"] == 20 for t in trials)
     assert len(summary["leaderboard"]) == 4
+    events = tmp_path / "digits-sweep" / "tensorboard" / "population-0"
+    for bucket in ("bucket-0", "bucket-1"):  # a width each, two members in each
+        scalars = tensorboard_scalars(events / bucket)
+        assert scalars["population/running", 20] == 2
+        errors = [t["dev_error"] for t in trials
+                  if t["hparams"]["width"] == (8 if bucket == "bucket-0" else 24)]
+        assert scalars["population/dev_error_best", 20] == pytest.approx(min(errors))
 
 
 def test_a_changed_config_is_refused_and_bad_keys_are_named(tmp_path, config_file, capsys):

@@ -102,6 +102,7 @@ def cross_validated_probabilities(
     weight_decay: float = 1e-4,
     seed: int = 0,
     task: Task | None = None,
+    progress: str | None = None,
 ) -> np.ndarray:
     """Out-of-sample probabilities of every example: a model per fold, trained as one population.
 
@@ -112,6 +113,7 @@ def cross_validated_probabilities(
       width, depth: the default model's (an AdamW MLP) when ``task`` is None.
       seed: the folds, the initializations and the minibatches.
       task: the folds' model (e.g. ``ModelTask`` of the user's model).
+      progress: the progress bar's label; no bar when None.
 
     Returns:
       float32 (n, num_classes): each example's probabilities from the member that did not
@@ -125,6 +127,6 @@ def cross_validated_probabilities(
     logits, _ = train_on_subsets(x, y, masks, subset_task(task, x, num_classes, width, depth),
                                  steps=steps, batch_size=batch_size,
                                  learning_rate=learning_rate, weight_decay=weight_decay,
-                                 seed=seed)  # (folds, n, C)
+                                 seed=seed, progress=progress)  # (folds, n, C)
     probabilities = np.asarray(jax.nn.softmax(logits, axis=-1))
     return probabilities[fold, np.arange(n)]

@@ -105,6 +105,7 @@ def learning_curve(
     learning_rate: float = 1e-3,
     seed: int = 0,
     task: Task | None = None,
+    progress: str | None = None,
 ) -> LearningCurve:
     """Trains ``len(fractions) * seeds`` models as one population and fits the curve.
 
@@ -120,6 +121,7 @@ def learning_curve(
       width, depth: the default model's (an AdamW MLP) when ``task`` is None.
       seed: the base seed.
       task: the members' model (e.g. ``ModelTask`` of the user's model).
+      progress: the progress bar's label; no bar when None.
 
     Returns:
       LearningCurve.
@@ -142,7 +144,7 @@ def learning_curve(
     logits, result = train_on_subsets(
         x_train, y_train, masks, subset_task(task, x_train, num_classes, width, depth),
         dev=(x_dev, y_dev), steps=steps, batch_size=batch_size, learning_rate=learning_rate,
-        seed=seed)  # (K, n, C)
+        seed=seed, progress=progress)  # (K, n, C)
     wrong = np.argmax(logits, -1) != y_train
     train_error = ((wrong & masks).sum(1) / masks.sum(1)).reshape(seeds, -1).mean(0)
     dev = result.dev_error.reshape(seeds, -1)

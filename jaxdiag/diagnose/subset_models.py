@@ -30,6 +30,7 @@ def train_on_subsets(
     learning_rate: float,
     weight_decay: float = 0.0,
     seed: int = 0,
+    progress: str | None = None,
 ) -> tuple[np.ndarray, PopulationResult]:
     """Trains one member of ``task`` per row of ``masks`` on the examples that row keeps.
 
@@ -41,6 +42,7 @@ def train_on_subsets(
       steps, learning_rate, weight_decay: every member's training.
       batch_size: examples per step, capped at the smallest subset.
       seed: member k is seeded ``seed * 1000 + k``.
+      progress: the progress bar's label; no bar when None.
 
     Returns:
       (float32 (K, n, num_classes) evaluation-mode logits of every member on all of x, the
@@ -53,7 +55,7 @@ def train_on_subsets(
     result = train_population(task, hparams, seed * 1000 + np.arange(members),
                               Data(x, y, x_dev, y_dev), steps=steps,
                               batch_size=min(batch_size, int(masks.sum(1).min())),
-                              train_masks=masks)
+                              train_masks=masks, progress=progress)
     logits = jax.jit(jax.vmap(task.logits, in_axes=(0, 0, None)))(result.params,
                                                                   result.model_state, x)
     return np.asarray(logits), result

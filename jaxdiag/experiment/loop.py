@@ -1,16 +1,17 @@
-"""The training loop of every single run (``jaxdiag run`` and ``jaxdiag train``): compiled
-chunks of steps, evaluation, latest and best checkpoints, early stopping, TensorBoard, monitor
-statistics, progress, and resume with identical numbers."""
+"""The training loop: ``run_segments`` trains segment after segment with TensorBoard,
+checkpoints, progress and resume for single runs and populations alike; ``fit``, the single
+run of ``jaxdiag run`` and ``jaxdiag train``, adds evaluation, latest and best checkpoints,
+early stopping and monitor statistics."""
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
 import numpy as np
-from tensorboardX import SummaryWriter
 from tqdm.auto import tqdm
 
 from jaxdiag.experiment.checkpoint import Checkpointer
@@ -122,37 +123,37 @@ def fit(
             best_weights = best.restore(best.latest_step(), like=best_weights)[0]
     advance = _advance_fn(train_step, monitored_step, train, config.batch_size, key,
                           int(state.step))
-    writer = summary_writer(run_dir / "tensorboard", purge_step=resumed_from)
-    step = int(state.step)
     final = None
+
+    def train_segment(start: int, end: int) -> SegmentLog:
+        nonlocal state, final, best_weights
+        state, losses, stats = advance(state, end - start)
+        scalars, histograms = ({}, {}) if stats is None else _statistics(stats, kinds or {},
+                                                                         end, history)
+        loss = float(np.mean(losses))
+        history.train_loss.append([end, loss])
+        scalars["minibatch/loss"] = loss
+        if not math.isfinite(loss):
+            history.stopped, history.stopped_at = "diverged", end
+        if end == config.steps or history.stopped or _passes(end, end - start,
+                                                             config.eval_every):
+            final = dict(evaluate(state))
+            scalars.update(_record_evaluations(final, end, history))
+            if best is not None and _select(final, state, config, history, best):
+                best_weights = {"params": state.params, "model_state": state.model_state}
+        postfix = {"loss": f"{loss:.4f}", **({"best": f"{history.best_value:.4g}"}
+                                              if history.best_value is not None else {})}
+        return SegmentLog(scalars, postfix, histograms, stop=history.stopped is not None)
+
     try:
-        with tqdm(total=config.steps, initial=step, desc="train", unit="step",
-                  disable=None if progress else True, dynamic_ncols=True) as bar:
-            while step < config.steps and history.stopped is None:
-                chunk = min(config.log_every, config.steps - step)
-                state, losses, stats = advance(state, chunk)
-                step += chunk
-                if stats is not None:
-                    _record_statistics(stats, kinds or {}, step, history, writer)
-                loss = float(np.mean(losses))
-                history.train_loss.append([step, loss])
-                writer.add_scalar("minibatch/loss", loss, step)
-                if not math.isfinite(loss):
-                    history.stopped, history.stopped_at = "diverged", step
-                last = step == config.steps or history.stopped is not None
-                if last or _passes(step, chunk, config.eval_every):
-                    final = dict(evaluate(state))
-                    _record_evaluations(final, step, history, writer)
-                    if best is not None and _select(final, state, config, history, best):
-                        best_weights = {"params": state.params, "model_state": state.model_state}
-                if last or history.stopped or _passes(step, chunk, config.checkpoint_every):
-                    latest.save(step, state, history.as_dict())
-                bar.update(chunk)
-                bar.set_postfix(loss=f"{loss:.4f}", **(
-                    {"best": f"{history.best_value:.4g}"} if history.best_value is not None
-                    else {}))
+        if history.stopped is None:
+            run_segments(train_segment, [*range(0, config.steps, config.log_every),
+                                         config.steps],
+                         start=int(state.step),
+                         save=lambda step: latest.save(step, state, history.as_dict()),
+                         checkpoint_every=config.checkpoint_every,
+                         log_dir=run_dir / "tensorboard", progress="train" if progress else None)
     finally:
-        writer.close()
         latest.close()
         if best is not None:
             best.close()
@@ -160,6 +161,81 @@ def fit(
         final = dict(evaluate(state))
     return FitResult(state, best_weights["params"], best_weights["model_state"], history,
                      final, resumed_from)
+
+
+@dataclass(frozen=True)
+class SegmentLog:
+    """What one segment of training reports to ``run_segments``.
+
+    Attributes:
+      scalars: {TensorBoard tag: value} at the segment's last step.
+      postfix: {name: text} for the progress bar.
+      histograms: {TensorBoard tag: ``SummaryWriter.add_histogram_raw`` keywords}.
+      stop: whether training stops after this segment (divergence, early stopping).
+    """
+
+    scalars: dict[str, float]
+    postfix: dict[str, str] = field(default_factory=dict)
+    histograms: dict[str, dict] = field(default_factory=dict)
+    stop: bool = False
+
+
+def run_segments(
+    train_segment: Callable[[int, int], SegmentLog],
+    boundaries: Sequence[int],
+    *,
+    start: int = 0,
+    save: Callable[[int], None] | None = None,
+    checkpoint_every: int | None = None,
+    log_dir: Path | None = None,
+    progress: str | None = None,
+) -> int:
+    """The training loop of single runs (``fit``) and populations (``train_population``).
+
+    Trains segment after segment, ``train_segment(start, end)`` taking the steps ``[start,
+    end)`` between consecutive ``boundaries`` (increasing, from 0 to the last step) past
+    ``start`` (the step a resumed run restored); after each, writes its scalars and histograms
+    to TensorBoard at ``end``, calls ``save(end)`` when ``end`` reaches a multiple of
+    ``checkpoint_every`` (every segment when None), at the last boundary and when the segment
+    stops the run, and moves the progress bar.
+
+    Args:
+      train_segment: trains ``[start, end)``; returns what to log.
+      boundaries: the segment ends, with 0 first.
+      start: the step training starts from (0, or the checkpoint's).
+      save: writes a checkpoint at a step; no checkpoints when None.
+      checkpoint_every: steps between checkpoints.
+      log_dir: TensorBoard's folder; events past ``start`` are purged on resume. None: no
+        events.
+      progress: the progress bar's label; no bar when None.
+
+    Returns:
+      The step reached.
+    """
+    writer = None if log_dir is None else summary_writer(log_dir, purge_step=start)
+    total, step = boundaries[-1], start
+    try:
+        with tqdm(total=total, initial=start, desc=progress, unit="step",
+                  disable=True if progress is None else None, dynamic_ncols=True) as bar:
+            for end in (b for b in boundaries if b > start):
+                log = train_segment(step, end)
+                if writer is not None:
+                    for tag, value in log.scalars.items():
+                        writer.add_scalar(tag, value, end)
+                    for tag, histogram in log.histograms.items():
+                        writer.add_histogram_raw(tag, global_step=end, **histogram)
+                if save is not None and (end == total or log.stop or checkpoint_every is None
+                                         or _passes(end, end - step, checkpoint_every)):
+                    save(end)
+                bar.update(end - step)
+                bar.set_postfix(log.postfix)
+                step = end
+                if log.stop:
+                    break
+    finally:
+        if writer is not None:
+            writer.close()
+    return step
 
 
 def _passes(step: int, chunk: int, every: int) -> bool:
@@ -190,13 +266,13 @@ def _select(results: dict[str, Any], state: TrainState, config: TrainConfig,
     return improved
 
 
-def _record_evaluations(results: dict[str, Any], step: int, history: History,
-                        writer: SummaryWriter) -> None:
+def _record_evaluations(results: dict[str, Any], step: int, history: History
+                        ) -> dict[str, float]:
+    """Appends the evaluations to the history; returns their TensorBoard scalars."""
     records = {name: _as_record(result) for name, result in results.items()}
     history.eval.append({"step": step, **records})
-    for name, record in records.items():
-        for tag, value in _scalars(record, name):
-            writer.add_scalar(tag, value, step)
+    return {tag: value for name, record in records.items()
+            for tag, value in _scalars(record, name)}
 
 
 def _scalars(record: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, float]]:
@@ -209,23 +285,27 @@ def _scalars(record: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, floa
             yield f"{prefix}/{name}", float(value)
 
 
-def _record_statistics(stats: dict, kinds: dict[str, str], step: int, history: History,
-                       writer: SummaryWriter) -> None:
+def _statistics(stats: dict, kinds: dict[str, str], step: int, history: History
+                ) -> tuple[dict[str, float], dict[str, dict]]:
+    """Appends the monitor's alerts to the history; returns its TensorBoard scalars and
+    histograms."""
     stats = jax.device_get(stats)
+    scalars, histograms = {}, {}
     for layer, s in stats["activations"].items():
-        for field in ("mean", "std", "zero_fraction", "dead_fraction", "saturated_fraction"):
-            writer.add_scalar(f"activations/{layer}/{field}", float(getattr(s, field)), step)
+        for name in ("mean", "std", "zero_fraction", "dead_fraction", "saturated_fraction"):
+            scalars[f"activations/{layer}/{name}"] = float(getattr(s, name))
         counts, edges = np.asarray(s.histogram), np.asarray(s.edges)
         centers = (edges[:-1] + edges[1:]) / 2
-        writer.add_histogram_raw(
-            f"activations/{layer}", min=float(s.min), max=float(s.max), num=int(counts.sum()),
+        histograms[f"activations/{layer}"] = dict(
+            min=float(s.min), max=float(s.max), num=int(counts.sum()),
             sum=float((counts * centers).sum()), sum_squares=float((counts * centers**2).sum()),
-            bucket_limits=edges[1:].tolist(), bucket_counts=counts.tolist(), global_step=step)
+            bucket_limits=edges[1:].tolist(), bucket_counts=counts.tolist())
     for path, s in stats["gradients"].items():
-        for field in ("norm", "max_abs", "zero_fraction", "update_ratio"):
-            writer.add_scalar(f"gradients/{path}/{field}", float(getattr(s, field)), step)
+        for name in ("norm", "max_abs", "zero_fraction", "update_ratio"):
+            scalars[f"gradients/{path}/{name}"] = float(getattr(s, name))
     alerts = monitor_alerts(stats["activations"], stats["gradients"], kinds)
     history.monitor.append({"step": step, "alerts": [a._asdict() for a in alerts]})
+    return scalars, histograms
 
 
 def _advance_fn(train_step: StepFn, monitored_step: MonitoredStepFn | None, train: TrainData,

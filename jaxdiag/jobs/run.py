@@ -220,7 +220,7 @@ def run_main_job(
             [e["dev"]["loss"] for e in evaluations])
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                    result.final["dev"], run_dir)
-        suspects, lc = _data_diagnoses(config, arrays, train.num_classes, task)
+        suspects, lc = _data_diagnoses(config, arrays, train.num_classes, task, progress)
         search = random_search(config, run_dir, progress, search_task) if config.search.trials \
             else None
         chance = chance_level_check("train_dev", errors["train_dev"], arrays["train_dev"][1],
@@ -379,20 +379,24 @@ def _built_in(config: ModelConfig, input_shape: tuple, num_classes: int,
                        channels=config.channels, activation_name=config.activation, seed=key)
 
 
-def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Task) -> tuple:
+def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Task,
+                    progress: bool) -> tuple:
     """Suspected label errors in the training split and the learning curve, each trained as
-    one population of ``task``; None where switched off."""
+    one population of ``task`` (with a progress bar when ``progress``); None where switched
+    off."""
     settings = config.diagnose
     x, y = arrays["train"]
     shape = {"task": task, "steps": settings.population_steps, "seed": config.seed,
              "batch_size": config.train.batch_size}
     suspects = lc = None
     if settings.label_errors:
-        probabilities = cross_validated_probabilities(x, y, num_classes,
-                                                      folds=settings.label_error_folds, **shape)
+        probabilities = cross_validated_probabilities(
+            x, y, num_classes, folds=settings.label_error_folds, **shape,
+            progress="label-error folds" if progress else None)
         suspects = find_label_errors(y, probabilities)
     if settings.learning_curve:
-        lc = learning_curve(x, y, *arrays["dev"], num_classes, **shape)
+        lc = learning_curve(x, y, *arrays["dev"], num_classes, **shape,
+                            progress="learning curve" if progress else None)
     return suspects, lc
 
 

@@ -14,8 +14,8 @@ A member's minibatches and dropout masks depend only on its seed and the step nu
 member trains the same way alone, in any population, on any number of devices.
 """
 
-import itertools
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -28,6 +28,7 @@ import numpy as np
 from jax.sharding import Mesh, PartitionSpec
 
 from jaxdiag.experiment.checkpoint import Checkpointer
+from jaxdiag.experiment.loop import SegmentLog, run_segments
 from jaxdiag.kernels import minibatch_indices
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.scheduling import (
@@ -213,6 +214,8 @@ def train_population(
     train_masks: np.ndarray | None = None,
     checkpoint_dir: Path | None = None,
     checkpoint_every: int | None = None,
+    log_dir: Path | None = None,
+    progress: str | None = None,
 ) -> PopulationResult:
     """Trains K members of ``task``, one per seed, with their own hyperparameters.
 
@@ -242,7 +245,15 @@ def train_population(
         resumes from the latest one and ends with the numbers of an uninterrupted run. None:
         no checkpoints.
       checkpoint_every: steps between checkpoints (segments end there too); with
-        ``checkpoint_dir`` only, and at most ``steps``. None: at the rungs only.
+        ``checkpoint_dir`` only, and at most ``steps``. None: at the rungs and the end only.
+      log_dir: TensorBoard's folder for the population's scalars after each segment
+        (``population/running``, ``population/minibatch_loss``: the median over running
+        members of their mean loss in the segment, ``population/dev_error_best`` and
+        ``population/dev_error_median``); none when None.
+      progress: the progress bar's label; no bar when None.
+
+    The segments, TensorBoard, checkpoints, progress and resume are those of every jaxdiag
+    training loop (``jaxdiag.experiment.loop.run_segments``).
 
     Returns:
       A ``PopulationResult``.
@@ -285,55 +296,62 @@ def train_population(
     record = _Record.fresh(k, steps, len(boundaries))
     member_seeds_all = seeds.astype(np.uint32)
     checkpointer = None if checkpoint_dir is None else Checkpointer(checkpoint_dir)
+    states, start_at = None, 0
+    running = np.arange(k)
+
+    def train_segment(start: int, end: int) -> SegmentLog:
+        nonlocal states, record, running
+        b = boundaries.index(start)
+        index = padded(running, len(devices))
+        member_hp = {name: jnp.asarray(v[index]) for name, v in hp.items()}
+        member_seeds = jnp.asarray(member_seeds_all[index])
+        segment_groups = math.gcd(groups, len(index))
+        if states is None:
+            states = in_groups(compiled.init, (member_seeds, member_hp), (), segment_groups)
+            record = record._replace(members=jax.tree.map(
+                lambda v: np.array(v[:k]), jax.device_get(states)))
+        states, losses, dev = in_groups(
+            compiled.train,
+            (states, member_hp, member_seeds, jnp.asarray(examples[index]),
+             jnp.asarray(sizes[index])),
+            (data, end - start, dropout, jnp.asarray(start)), segment_groups)
+        error, loss = (np.asarray(v)[:len(running)] for v in dev)
+        losses = np.asarray(losses)[:len(running)]
+        record.train_loss[running, start:end] = losses
+        record.failed_at[running] = np.asarray(states.failed_at)[:len(running)]
+        record.dev_error[b + 1, running], record.dev_loss[b + 1, running] = error, loss
+        log = _segment_log(losses, error, len(running))
+        if on_segment is not None:
+            on_segment(end)
+        at_rung = end in rungs
+        if at_rung:
+            keep = survivors(error, loss, keep_fraction)
+            record.stopped_at[running[~keep]] = end
+        if at_rung or end == steps or checkpointer is not None:
+            # every member's state as of now (stopped members keep theirs for good)
+            _scatter_rows(record.members, states, running, np.arange(len(running)))
+        if at_rung:
+            record.running[running[~keep]] = False
+            running = running[keep]
+            positions = jnp.asarray(padded(np.flatnonzero(keep), len(devices)))
+            states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
+        return log
+
     try:
-        states, start_at = None, 0
-        running = np.arange(k)
         if checkpointer is not None:  # initialized once: the structure to restore into
             record = record._replace(
                 members=_init_all(compiled, member_seeds_all, hp, len(devices), groups))
             restored = checkpointer.restore_latest(like=record)
             if restored is not None:
                 record = jax.tree.map(np.array, restored[1])  # writable host copies
-                start_at = boundaries.index(restored[0])
+                start_at = restored[0]
                 running = np.flatnonzero(record.running)
             index = padded(running, len(devices))
             states = jax.tree.map(lambda v, i=index: jnp.asarray(v[i]), record.members)
-        for b, (start, end) in enumerate(itertools.pairwise(boundaries)):
-            if b < start_at:
-                continue
-            index = padded(running, len(devices))
-            member_hp = {name: jnp.asarray(v[index]) for name, v in hp.items()}
-            member_seeds = jnp.asarray(member_seeds_all[index])
-            segment_groups = math.gcd(groups, len(index))
-            if states is None:
-                states = in_groups(compiled.init, (member_seeds, member_hp), (), segment_groups)
-                record = record._replace(members=jax.tree.map(
-                    lambda v: np.array(v[:k]), jax.device_get(states)))
-            states, losses, dev = in_groups(
-                compiled.train,
-                (states, member_hp, member_seeds, jnp.asarray(examples[index]),
-                 jnp.asarray(sizes[index])),
-                (data, end - start, dropout, jnp.asarray(start)), segment_groups)
-            error, loss = (np.asarray(v)[:len(running)] for v in dev)
-            record.train_loss[running, start:end] = np.asarray(losses)[:len(running)]
-            record.failed_at[running] = np.asarray(states.failed_at)[:len(running)]
-            record.dev_error[b + 1, running], record.dev_loss[b + 1, running] = error, loss
-            if on_segment is not None:
-                on_segment(end)
-            at_rung = end in rungs
-            if at_rung:
-                keep = survivors(error, loss, keep_fraction)
-                record.stopped_at[running[~keep]] = end
-            if at_rung or end == steps or checkpointer is not None:
-                # every member's state as of now (stopped members keep theirs for good)
-                _scatter_rows(record.members, states, running, np.arange(len(running)))
-            if at_rung:
-                record.running[running[~keep]] = False
-                running = running[keep]
-                positions = jnp.asarray(padded(np.flatnonzero(keep), len(devices)))
-                states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
-            if checkpointer is not None and end < steps:
-                checkpointer.save(end, record, {"step": end})
+        run_segments(train_segment, boundaries, start=start_at,
+                     save=None if checkpointer is None
+                     else lambda end: checkpointer.save(end, record, {"step": end}),
+                     log_dir=log_dir, progress=progress)
     finally:
         if checkpointer is not None:
             checkpointer.close()
@@ -368,6 +386,19 @@ class _Record(NamedTuple):
                    np.full(k, steps), np.ones(k, bool), np.full((boundaries, k), np.nan,
                                                                 np.float32),
                    np.full((boundaries, k), np.nan, np.float32))
+
+
+def _segment_log(losses: np.ndarray, error: np.ndarray, running: int) -> SegmentLog:
+    """The population's TensorBoard scalars and progress after a segment: float32
+    (running, segment steps) losses and (running,) dev errors of the running members (NaN
+    for failed ones)."""
+    with warnings.catch_warnings():  # every member failed: NaN, as each of theirs
+        warnings.simplefilter("ignore", RuntimeWarning)
+        loss = float(np.nanmedian(np.nanmean(losses, axis=1)))
+        best, median = float(np.nanmin(error)), float(np.nanmedian(error))
+    scalars = {"population/running": float(running), "population/minibatch_loss": loss,
+               "population/dev_error_best": best, "population/dev_error_median": median}
+    return SegmentLog(scalars, {"running": str(running), "best dev error": f"{best:.4f}"})
 
 
 def _init_all(compiled: "_Compiled", seeds: np.ndarray, hp: dict, num_devices: int,

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 from tensorboardX import SummaryWriter
-from tqdm.auto import tqdm
 
 from jaxdiag.data import fit_normalizer, normalize
 from jaxdiag.experiment import DataConfig, config_from_dict, first_difference, load_splits
@@ -208,13 +207,14 @@ def load_sweep_data(config: DataConfig, flatten: bool = True) -> Data:
 
 
 def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
-                 config: SweepConfig, num_classes: int,
-                 on_segment=None, task: Task | None = None,
-                 checkpoint_dir: Path | None = None) -> list[dict[str, Any]]:
+                 config: SweepConfig, num_classes: int, task: Task | None = None,
+                 checkpoint_dir: Path | None = None, log_dir: Path | None = None,
+                 progress: str | None = None) -> list[dict[str, Any]]:
     """Trains one population: a program per distinct (width, depth, optimizer) bucket of
     ``mlp_task``, or one program of ``task`` when given (then points hold only what it traces).
     With ``checkpoint_dir`` each bucket checkpoints there (``bucket-<i>``) at its rungs and every
-    ``train.checkpoint_every`` steps, and resumes from it.
+    ``train.checkpoint_every`` steps, and resumes from it; with ``log_dir`` its TensorBoard
+    scalars go to ``log_dir/bucket-<i>``; ``progress`` labels its progress bars.
 
     Returns:
       One result per point, in order, as ``TrialStore.finish_population`` takes them.
@@ -240,10 +240,13 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
         result = train_population(bucket_task, hparams, seeds, data, steps=t.steps,
                                   batch_size=t.batch_size, rungs=config.halving.rungs,
                                   keep_fraction=config.halving.keep_fraction,
-                                  on_segment=on_segment,
                                   checkpoint_dir=None if checkpoint_dir is None
                                   else checkpoint_dir / f"bucket-{b}",
-                                  checkpoint_every=None if checkpoint_dir is None else every)
+                                  checkpoint_every=None if checkpoint_dir is None else every,
+                                  log_dir=None if log_dir is None else log_dir / f"bucket-{b}",
+                                  progress=None if progress is None else progress + (
+                                      f" bucket {b + 1}/{len(buckets)}" if len(buckets) > 1
+                                      else ""))
         for j, i in enumerate(members):
             failed = int(result.failed_at[j])
             stopped = int(result.stopped_at[j])
@@ -308,13 +311,12 @@ def _run_populations(run_dir: Path, config: SweepConfig, space: Space, data: Dat
             if not points:
                 break  # a grid with nothing left
             ids = store.start_population(population, points)
-            with tqdm(total=config.train.steps, desc=f"population {population + 1}/"
-                      f"{config.populations}", unit="step", disable=not progress,
-                      leave=False) as bar:
-                checkpoints = run_dir / CHECKPOINTS / str(population)
-                results = train_points(points, ids, data, config, num_classes,
-                                       on_segment=lambda end: bar.update(end - bar.n), task=task,
-                                       checkpoint_dir=checkpoints)
+            checkpoints = run_dir / CHECKPOINTS / str(population)
+            results = train_points(
+                points, ids, data, config, num_classes, task=task, checkpoint_dir=checkpoints,
+                log_dir=run_dir / "tensorboard" / f"population-{population}",
+                progress=f"population {population + 1}/{config.populations}" if progress
+                else None)
             store.finish_population(results)
             shutil.rmtree(checkpoints, ignore_errors=True)  # the trials hold it all now
             for point, result in zip(points, results, strict=True):
