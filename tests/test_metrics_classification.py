@@ -84,6 +84,25 @@ def test_confusion_matrix_matches_sklearn_with_labels_and_weights(normalize):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("weight", [None, [1, 2, 0, 3, 1], [True, False, True, True, True],
+                                    [0.5, 2.0, 1.0, 1.0, 0.25]])
+def test_confusion_matrix_counts_are_integers_as_in_sklearn(weight):
+    """Integer counts unweighted and with integer or bool weights; the weights' float dtype
+    otherwise (JAX's default widths: int32 and float32 unless x64 is on)."""
+    y_true, y_pred = [0, 1, 2, 2, 1], [0, 2, 2, 1, 1]
+    expected = sk.confusion_matrix(y_true, y_pred, sample_weight=weight)
+    got = jm.confusion_matrix(y_true, y_pred, sample_weight=weight)
+    assert got.dtype.kind == expected.dtype.kind and got.dtype == (
+        jnp.result_type(int) if expected.dtype.kind == "i" else jnp.result_type(float))
+    np.testing.assert_allclose(got, expected)
+    assert jm.confusion_matrix(y_true, y_pred, normalize="true").dtype == jnp.result_type(float)
+    with pytest.raises(ValueError, match=r"labels: expected at least one label that is in "
+                                         r"y_true, found none of \[3, 4\]"):
+        jm.confusion_matrix(y_true, y_pred, labels=[3, 4])
+    with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
+        sk.confusion_matrix(y_true, y_pred, labels=[3, 4])  # as sklearn refuses it
+
+
 def test_string_labels_work_when_concrete():
     y_true = ["cat", "dog", "dog", "bird"]
     y_pred = ["cat", "cat", "dog", "bird"]

@@ -32,6 +32,38 @@ def test_wer_and_cer_equal_jiwer(pairs):
         assert abs(float(ours(references, hypotheses)) - expected) < 1e-6
 
 
+CASED = st.sampled_from(["A", "b,", "Cat", "dog!", "the", "É", "a\tb", "x.y"])
+
+
+@settings(max_examples=20, deadline=None)
+@given(pairs=st.lists(st.tuples(st.lists(CASED, max_size=6).map(" ".join),
+                                st.lists(CASED, max_size=6).map("  ".join)),
+                      min_size=1, max_size=8),
+       which=st.sampled_from(["both", "reference", "hypothesis"]))
+def test_jiwer_transforms_are_applied_as_jiwer_applies_them(pairs, which):
+    """Issue 26: jiwer's reference_transform / hypothesis_transform (a Compose run on the
+    host); the side given none keeps jiwer's default."""
+    references = [r for r, _ in pairs]
+    hypotheses = [h for _, h in pairs]
+    words = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(),
+                           jiwer.RemoveMultipleSpaces(), jiwer.Strip(),
+                           jiwer.ReduceToListOfListOfWords()])
+    characters = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.Strip(),
+                                jiwer.ReduceToListOfListOfChars()])
+    for ours, theirs, transform in ((jm.word_error_rate, jiwer.wer, words),
+                                    (jm.char_error_rate, jiwer.cer, characters)):
+        kwargs = {f"{side}_transform": transform for side in ("reference", "hypothesis")
+                  if which in (side, "both")}
+        try:
+            expected = theirs(references, hypotheses, **kwargs)
+        except ValueError:  # jiwer refuses empty references
+            continue
+        assert abs(float(ours(references, hypotheses, **kwargs)) - expected) < 1e-6
+    with pytest.raises(ValueError, match="reference_transform: expected a transform returning "
+                                         "a list of lists of strings"):
+        jm.word_error_rate(["a b"], ["a"], reference_transform=lambda s: [x.upper() for x in s])
+
+
 def test_edit_distances_match_a_python_dynamic_program():
     def reference(a, b):
         d = np.arange(len(b) + 1)

@@ -67,14 +67,21 @@ def test_roc_auc_matches_sklearn(tolerance, problem):
 @settings(SETTINGS, max_examples=20)  # the suite's slowest property test: ~0.8 s per example
 @given(problem=binary_problems(), drop=st.booleans())
 def test_curves_match_sklearn_point_for_point(tolerance, problem, drop):
+    """The points, and the warnings of a class missing (the same class names)."""
     y_true, y_score, weight = problem
-    expected_pr = _sklearn(sk.precision_recall_curve, y_true, y_score, sample_weight=weight,
-                           drop_intermediate=drop)
-    expected_roc = _sklearn(sk.roc_curve, y_true, y_score, sample_weight=weight,
-                            drop_intermediate=drop)
-    got_pr = jm.precision_recall_curve(y_true, y_score, sample_weight=weight,
-                                       drop_intermediate=drop)
-    got_roc = jm.roc_curve(y_true, y_score, sample_weight=weight, drop_intermediate=drop)
+    results, warned = [], []
+    for library in (sk, jm):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results.append((
+                library.precision_recall_curve(y_true, y_score, sample_weight=weight,
+                                               drop_intermediate=drop),
+                library.roc_curve(y_true, y_score, sample_weight=weight,
+                                  drop_intermediate=drop)))
+        warned.append(sorted(type(w.message).__name__ for w in caught
+                             if "divide" not in str(w.message)))  # NumPy's own 0/0
+    assert warned[1] == warned[0]
+    (expected_pr, expected_roc), (got_pr, got_roc) = results
     for got, expected in zip((*got_pr, *got_roc), (*expected_pr, *expected_roc), strict=True):
         assert got.shape == expected.shape
         _close(got, expected, tolerance)
@@ -137,10 +144,11 @@ def test_multiclass_one_vs_rest_roc_auc(tolerance, seed, n, average, weighted):
 
 def test_all_one_class_edge_cases():
     score = np.array([0.1, 0.4, 0.4, 0.8], np.float32)
-    assert float(jm.average_precision_score([0, 0, 0, 0], score)) == 0.0
+    with pytest.warns(UserWarning, match="No positive class found in y_true"):
+        assert float(jm.average_precision_score([0, 0, 0, 0], score)) == 0.0
     assert float(jm.average_precision_score([1, 1, 1, 1], score)) == 1.0
-    with pytest.raises(ValueError, match="y_true: ROC AUC needs both classes"):
-        jm.roc_auc_score([1, 1, 1, 1], score)
+    with pytest.warns(jm.UndefinedMetricWarning, match="Only one class is present"):
+        assert np.isnan(jm.roc_auc_score([1, 1, 1, 1], score))
     assert np.isnan(jax.jit(jm.roc_auc_score)(np.ones(4, int), score))
 
 
@@ -213,26 +221,92 @@ def test_binned_area_is_the_exact_area_of_quantized_scores(num_thresholds):
     [([0, 1, 1, 0, 1], [1e300, 2e300, 3e300, 4e300, 5e300]),  # inf in float32
      ([0, 1], [0.1, 0.1 + 1e-9]),  # distinct in float64, tied in float32
      ([1, 0, 1, 0], [0.1 + 1e-9, 0.1, 2**40 + 1, 2**40]),
-     ([0, 1, 0, 1], np.array([2**53, 2**53 + 2, 1, 2], np.int64))],
+     ([0, 1, 0, 1], np.array([2**53, 2**53 + 2, 1, 2], np.int64)),
+     ([0, 1, 1, 0, 1], [0.1, 0.3, 0.7, 0.2, 0.3])],  # order kept, values rounded in float32
 )
 def test_float64_scores_keep_their_order_in_float32_mode(y_true, y_score):
-    """Issue 24: scores that the cast to float32 ties or sends to inf are ranked as they are."""
+    """Issue 24: scores that the cast to float32 ties or sends to inf are ranked as they are;
+    issue 26: thresholds are the input's own values, so each score reaches its own."""
     np.testing.assert_allclose(jm.roc_auc_score(y_true, y_score),
                                sk.roc_auc_score(y_true, y_score), atol=1e-6)
     np.testing.assert_allclose(jm.average_precision_score(y_true, y_score),
                                sk.average_precision_score(y_true, y_score), atol=1e-6)
-    for ours, theirs in zip(jm.roc_curve(y_true, y_score), sk.roc_curve(y_true, y_score),
-                            strict=True):
-        np.testing.assert_allclose(np.asarray(ours, np.float64), theirs, rtol=1e-6)
+    ours, theirs = jm.roc_curve(y_true, y_score), sk.roc_curve(y_true, y_score)
+    for a, b in zip(ours[:2], theirs[:2], strict=True):
+        np.testing.assert_allclose(np.asarray(a, np.float64), b, rtol=1e-6)
+    np.testing.assert_array_equal(ours[2], theirs[2])
     thresholds = jm.precision_recall_curve(y_true, y_score)[2]
     np.testing.assert_array_equal(thresholds, sk.precision_recall_curve(y_true, y_score)[2])
 
 
 def test_scores_that_are_not_numbers_or_do_not_fit_are_refused():
     with pytest.raises(ValueError, match="y_score: expected real numbers, found dtype object"):
-        jm.roc_auc_score([0, 1], np.array([0.5, None], dtype=object))
+        jm.roc_auc_score([0, 1], np.array([0.5, "high"], dtype=object))
+    with pytest.raises(ValueError, match=r"y_score: expected finite values, found nan"):
+        jm.roc_auc_score([0, 1], np.array([0.5, None], dtype=object))  # None reads as NaN
+    with pytest.raises(TypeError, match="y_true: labels represented as bytes"):
+        jm.roc_curve([b"a", b"b"], [0.0, 1.0])
     with pytest.raises(ValueError, match="y_true: expected an array, found None"):
         jm.roc_auc_score(None, [0.5, 0.2])
     with pytest.raises(ValueError, match=r"y_proba: expected values that fit in float32 .* "
                                          r"found 1e\+300 at index \[0, 0\]"):
         jm.log_loss([0, 1], [[1e300, 0.0], [0.0, 1.0]])
+
+
+_PROBA = np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.1, 0.2, 0.7], [0.3, 0.3, 0.4]])
+_INDICATOR = np.array([[0, 1], [1, 1], [1, 0], [0, 0]])
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs", "argument"), [
+    ("average_precision_score", ([0, 1], [0.2, 0.8]), {"pos_label": 2}, "pos_label"),
+    ("average_precision_score", (_INDICATOR, _INDICATOR * 0.5), {"pos_label": 0}, "pos_label"),
+    ("average_precision_score", ([[0, 2], [1, 1], [2, 0], [0, 1]], _INDICATOR * 0.5), {},
+     "y_true"),
+    ("roc_auc_score", ([0, 1, 2, 2], _PROBA), {"labels": [0, 2, 0], "multi_class": "ovr"},
+     "labels"),
+    ("roc_auc_score", ([0, 1, 2, 2], _PROBA), {"labels": [0, 2, 1], "multi_class": "ovr"},
+     "labels"),
+    ("roc_auc_score", ([0, 1, 3, 2], _PROBA), {"labels": [0, 1, 2], "multi_class": "ovr"},
+     "y_true"),
+    ("top_k_accuracy_score", ([0, 1, 2, 2], _PROBA), {"labels": [0, 2, 1]}, "labels"),
+    ("top_k_accuracy_score", ([0, 1, 5, 2], _PROBA), {"labels": [0, 1, 2]}, "y_true"),
+])
+def test_what_sklearn_refuses_is_refused_naming_the_argument(name, args, kwargs, argument):
+    """Issue 26: these returned a number (0.0, NaN or a score) where sklearn raises."""
+    with pytest.raises(ValueError):
+        getattr(sk, name)(*args, **kwargs)
+    with pytest.raises(ValueError, match=rf"^{argument}: expected"):
+        getattr(jm, name)(*args, **kwargs)
+
+
+@settings(SETTINGS, max_examples=15)
+@given(seed=st.integers(0, 2**16), n=st.sampled_from([12, 60]), classes=st.sampled_from([3, 4]),
+       average=st.sampled_from(["macro", "weighted"]))
+def test_one_vs_one_auc_equals_sklearn(tolerance, seed, n, classes, average):
+    """Hand & Till's pairwise AUC, with ties between coarse scores."""
+    rng = np.random.default_rng(seed)
+    y_true = np.concatenate([np.arange(classes), rng.integers(0, classes, n - classes)])
+    y_score = rng.integers(1, 5, (n, classes)).astype(np.float64)
+    y_score /= y_score.sum(axis=1, keepdims=True)
+    expected = sk.roc_auc_score(y_true, y_score, multi_class="ovo", average=average)
+    got = jm.roc_auc_score(y_true, y_score.astype(_dtype()), multi_class="ovo", average=average)
+    _close(got, expected, tolerance)
+
+
+@settings(SETTINGS, max_examples=20)
+@given(seed=st.integers(0, 2**16), n=st.sampled_from([10, 80]), weighted=st.booleans(),
+       max_fpr=st.sampled_from([0.05, 0.3, 0.5, 0.999]), multilabel=st.booleans())
+def test_partial_auc_equals_sklearn(tolerance, seed, n, weighted, max_fpr, multilabel):
+    """McClish-standardized partial AUC (max_fpr), binary and per multilabel column."""
+    rng = np.random.default_rng(seed)
+    shape = (n, 3) if multilabel else (n,)
+    y_true = rng.integers(0, 2, shape)
+    y_true[:2] = [[0] * 3, [1] * 3] if multilabel else [0, 1]  # both classes everywhere
+    y_score = np.round(rng.random(shape) + 0.5 * y_true, 1)  # ties
+    weight = rng.uniform(0.1, 2, n) if weighted else None
+    expected = sk.roc_auc_score(y_true, y_score, sample_weight=weight, max_fpr=max_fpr)
+    got = jm.roc_auc_score(y_true, y_score.astype(_dtype()), sample_weight=weight,
+                           max_fpr=max_fpr)
+    _close(got, expected, tolerance)
+    with pytest.raises(ValueError, match=r"max_fpr: expected a value in \(0, 1\]"):
+        jm.roc_auc_score(y_true, y_score, max_fpr=0)

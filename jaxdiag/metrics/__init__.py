@@ -20,10 +20,12 @@ from .probability import log_loss, top_k_accuracy_score
 from .ranking import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 from .selective import accuracy_at_coverage, coverage_at_accuracy, risk_coverage_curve
 from .streaming import Metric
+from .undefined import UndefinedMetricWarning
 
 __all__ = [
     "Metric",
     "ReliabilityTable",
+    "UndefinedMetricWarning",
     "accuracy_at_coverage",
     "accuracy_score",
     "average_precision_score",

@@ -24,6 +24,15 @@ def as_array(name: str, value, ndim: Sequence[int] = (1,), numeric: bool = False
     if value is None:
         raise ValueError(f"{name}: expected an array, found None")
     array = value if isinstance(value, jax.Array) else np.asarray(value)
+    if array.dtype.kind == "S" or (array.dtype == object and array.size
+                                   and isinstance(array.flat[0], bytes)):
+        raise TypeError(f"{name}: labels represented as bytes are not supported (as in "
+                        f"sklearn); decode them to str, or use integers")
+    if numeric and array.dtype == object:  # numbers in an object array, as sklearn takes
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: expected real numbers, found dtype object") from None
     if array.ndim not in ndim:
         raise ValueError(f"{name}: expected an array of rank {' or '.join(map(str, ndim))}, "
                          f"found shape {array.shape}")
@@ -56,13 +65,17 @@ def device_float(name: str, array):
 
 
 def order_preserving(name: str, array):
-    """Scores whose order and ties are kept exactly by the device dtype: a concrete array
-    that a cast to float32 would reorder or tie (float64 values 1e-9 apart, or past float32's
-    range) becomes its dense ranks 0, 1, ... (ranking metrics read only the order).
+    """Scores whose order and ties are kept exactly by the device dtype, and a way back to
+    the input's own values.
+
+    A concrete array wider than the device dtype (float64 in float32 mode) is narrowed when
+    that keeps every order and tie, else replaced by its dense ranks 0, 1, ... (float64
+    values 1e-9 apart, or past float32's range; ranking metrics read only the order).
 
     Returns:
-      (jnp scores, the sorted distinct input values that rank k stands for, or None when the
-      scores are the input's own values).
+      (jnp scores, ``restore`` or None): ``restore(device values) -> the input's own values``
+      (NumPy, its dtype) for device scores or thresholds taken from them; None when the
+      device scores are the input's own values.
     """
     dtype = np.dtype(jnp.result_type(float))
     if isinstance(array, jax.Array) or not is_concrete(array):
@@ -70,18 +83,23 @@ def order_preserving(name: str, array):
     values = np.asarray(array)
     if values.dtype.itemsize <= dtype.itemsize and np.issubdtype(values.dtype, np.floating):
         return jnp.asarray(values), None
-    ordered = np.sort(values.ravel())
-    with np.errstate(over="ignore"):
-        narrowed = ordered.astype(dtype)
-    kept = not np.isinf(narrowed[np.isfinite(ordered)]).any() and not (
-        (np.diff(ordered) > 0) & (np.diff(narrowed) <= 0)).any()
-    if kept:
-        return jnp.asarray(narrowed[np.searchsorted(ordered, values)]), None
     distinct, ranks = np.unique(values, return_inverse=True)
+    with np.errstate(over="ignore"):
+        narrowed = distinct.astype(dtype)
+    if not np.isinf(narrowed[np.isfinite(distinct)]).any() and not (
+            np.diff(narrowed) <= 0).any():
+        def restore_narrowed(device_values):
+            return distinct[np.searchsorted(narrowed, np.asarray(device_values))]
+
+        return jnp.asarray(narrowed[ranks].reshape(values.shape)), restore_narrowed
     if len(distinct) > 2**24:
         raise ValueError(f"{name}: {len(distinct)} distinct {values.dtype} scores that "
                          f"{dtype} cannot tell apart; turn on jax_enable_x64")
-    return jnp.asarray(ranks.reshape(values.shape).astype(dtype)), distinct
+
+    def restore_ranks(device_values):
+        return distinct[np.asarray(device_values).astype(np.int64)]
+
+    return jnp.asarray(ranks.reshape(values.shape).astype(dtype)), restore_ranks
 
 
 def check_length(n: int, **arrays) -> None:
@@ -182,6 +200,32 @@ def encode(y, labels: np.ndarray):
     position = xp.clip(xp.searchsorted(ordered, y), 0, len(labels) - 1)
     found = xp.asarray(ordered)[position] == y
     return xp.where(found, xp.asarray(order)[position], -1)
+
+
+def column_labels(labels, num_columns: int) -> np.ndarray:
+    """Given ``labels`` of score columns, checked as sklearn checks them: unique, increasing
+    and one per column."""
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) != len(labels):
+        raise ValueError(f"labels: expected unique labels, found {labels[:10].tolist()}")
+    if (labels.dtype.kind in "biuf" and (np.diff(labels) < 0).any()) or (
+            labels.dtype.kind not in "biuf" and labels.tolist() != sorted(labels.tolist())):
+        raise ValueError(f"labels: expected them in increasing order (the order of the score "
+                         f"columns), found {labels[:10].tolist()}")
+    if len(labels) != num_columns:
+        raise ValueError(f"labels: expected {num_columns} labels (one per score column), "
+                         f"found {len(labels)}")
+    return labels
+
+
+def column_index(y_true, labels: np.ndarray) -> jax.Array:
+    """The score column of each label of ``y_true``: its index in ``labels``; a concrete label
+    that is not among them is an error."""
+    index = encode(y_true, labels)
+    if is_concrete(index) and (np.asarray(index) < 0).any():
+        raise ValueError(f"y_true: expected labels among labels={labels[:10].tolist()}, found "
+                         f"{np.asarray(y_true)[np.asarray(index) < 0][0]!r}")
+    return jnp.asarray(index)
 
 
 def binary_target(name: str, y_true, pos_label):

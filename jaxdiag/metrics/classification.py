@@ -22,6 +22,7 @@ from ._inputs import (
     sample_weights,
     zero_division_value,
 )
+from .undefined import warn_undefined
 
 AVERAGES = (None, "binary", "micro", "macro", "weighted", "samples")
 
@@ -143,6 +144,7 @@ def precision_recall_fscore_support(
     average: str | None = None,
     sample_weight=None,
     zero_division="warn",
+    warn_for=("precision", "recall", "f-score"),
 ):
     """Precision, recall, F-beta and support, as scikit-learn's function of that name.
 
@@ -154,7 +156,9 @@ def precision_recall_fscore_support(
       pos_label: the positive class when ``average="binary"``.
       average: None (per label), "binary", "micro", "macro", "weighted" or "samples".
       sample_weight: optional float array, shape (n,).
-      zero_division: value of a 0/0 ratio: "warn" (0, no warning is raised), 0, 1 or "nan".
+      zero_division: value of a 0/0 ratio: "warn" (0, with an ``UndefinedMetricWarning``
+        for concrete inputs, as sklearn), 0, 1, "nan" or ``np.nan``.
+      warn_for: which of "precision", "recall" and "f-score" warn when ill-defined.
 
     Returns:
       ``(precision, recall, fbeta, support)``: float arrays of shape (len(labels),) for
@@ -165,6 +169,10 @@ def precision_recall_fscore_support(
     if beta < 0:
         raise ValueError(f"beta: expected a non-negative number, found {beta}")
     zero = zero_division_value(zero_division)
+    if average != "binary" and pos_label not in (None, 1):
+        warn_undefined(f"Note that pos_label (set to {pos_label!r}) is ignored when average != "
+                       f"'binary' (got {average!r}). You may use labels=[pos_label] to specify "
+                       "a single positive class.", UserWarning)  # sklearn's words
     y_true, y_pred, weight = _targets(y_true, y_pred, sample_weight)
     tp, predicted, true = _set_counts(y_true, y_pred, weight, labels, average, pos_label)
     if average == "micro":
@@ -179,11 +187,44 @@ def precision_recall_fscore_support(
     else:
         beta2 = beta**2
         fscore = safe_divide((1 + beta2) * tp, beta2 * true + predicted, zero)
+    if zero_division == "warn" and is_concrete(tp, predicted, true):
+        _warn_ill_defined(warn_for, average, np.asarray(predicted), np.asarray(true))
     if average is None:
         return precision, recall, fscore, true
     weights = {"weighted": true, "samples": weight}.get(average)
     return (nan_average(precision, weights), nan_average(recall, weights),
             nan_average(fscore, weights), None)
+
+
+def _integer_weights(sample_weight, n: int) -> jax.Array:
+    """Counts' weights as JAX's default integers: ones, or the integer or bool weights as
+    they are (a float cast would round int64 weights); a concrete total past that integer's
+    range is refused rather than wrapped (int32 unless x64 is on)."""
+    dtype = jnp.result_type(int)
+    if sample_weight is None:
+        return jnp.ones(n, dtype)
+    if not is_concrete(sample_weight):
+        return jnp.asarray(sample_weight).astype(dtype)
+    weights = np.asarray(sample_weight).astype(np.int64)
+    if dtype == jnp.int32 and int(weights.sum()) > np.iinfo(np.int32).max:
+        raise ValueError(f"sample_weight: expected integer weights whose total fits in int32, "
+                         f"found {int(weights.sum())}; turn on jax_enable_x64")
+    return jnp.asarray(weights.astype(dtype))
+
+
+def _warn_ill_defined(warn_for, average, predicted: np.ndarray, true: np.ndarray) -> None:
+    """sklearn's warnings for ratios that zero_division="warn" sets to 0.0."""
+    per = "samples" if average == "samples" else "labels"
+    cases = {"precision": (predicted == 0, "predicted"), "recall": (true == 0, "true"),
+             "f-score": ((predicted == 0) & (true == 0), "true nor predicted")}
+    for metric in warn_for:
+        zero, what = cases[metric]
+        if zero.any():
+            where = (f"due to no {what} samples" if zero.size == 1 else
+                     f"in {per} with no {what} {'labels' if per == 'samples' else 'samples'}")
+            name = "F-score" if metric == "f-score" else metric.capitalize()
+            warn_undefined(f"{name} is ill-defined and being set to 0.0 {where}. Use "
+                           "`zero_division` parameter to control this behavior.")
 
 
 def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary",
@@ -195,7 +236,7 @@ def precision_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary
     """
     return precision_recall_fscore_support(
         y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, zero_division=zero_division)[0]
+        sample_weight=sample_weight, zero_division=zero_division, warn_for=("precision",))[0]
 
 
 def recall_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary",
@@ -203,7 +244,7 @@ def recall_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary",
     """tp / (tp + fn), as ``sklearn.metrics.recall_score``; arguments as ``precision_score``."""
     return precision_recall_fscore_support(
         y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, zero_division=zero_division)[1]
+        sample_weight=sample_weight, zero_division=zero_division, warn_for=("recall",))[1]
 
 
 def fbeta_score(y_true, y_pred, *, beta: float, labels=None, pos_label=1, average="binary",
@@ -214,7 +255,7 @@ def fbeta_score(y_true, y_pred, *, beta: float, labels=None, pos_label=1, averag
     """
     return precision_recall_fscore_support(
         y_true, y_pred, beta=beta, labels=labels, pos_label=pos_label, average=average,
-        sample_weight=sample_weight, zero_division=zero_division)[2]
+        sample_weight=sample_weight, zero_division=zero_division, warn_for=("f-score",))[2]
 
 
 def f1_score(y_true, y_pred, *, labels=None, pos_label=1, average="binary", sample_weight=None,
@@ -236,10 +277,18 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
       normalize: None (counts), "true" (rows sum to 1), "pred" (columns) or "all".
 
     Returns:
-      float array, shape (C, C): [i, j] is the weight of label i predicted as label j.
+      array, shape (C, C): [i, j] is the weight of label i predicted as label j; JAX's
+      default integer dtype for counts (unweighted, or integer or bool weights), else its
+      float dtype, as is a normalized matrix.
+
+    Raises:
+      ValueError: ``labels`` of which none is in a concrete ``y_true`` (as sklearn).
     """
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(f"normalize: expected None, 'true', 'pred' or 'all', found {normalize!r}")
+    counted = sample_weight is None or np.dtype(
+        sample_weight.dtype if hasattr(sample_weight, "dtype")
+        else np.asarray(sample_weight).dtype).kind in "biu"
     y_true, y_pred, weight = _targets(y_true, y_pred, sample_weight)
     if labels is None:
         if not is_concrete(y_true, y_pred):
@@ -249,8 +298,18 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
     labels = np.asarray(labels)
     if labels.size == 0:
         raise ValueError("labels: expected at least one label, found none")
-    matrix = confusion_kernel(jnp.asarray(encode(y_true, labels)),
-                              jnp.asarray(encode(y_pred, labels)), len(labels), weight)
+    true_index = encode(y_true, labels)
+    if is_concrete(true_index) and (np.asarray(true_index) < 0).all():
+        raise ValueError(f"labels: expected at least one label that is in y_true, found "
+                         f"none of {labels.tolist()[:10]}")
+    if len(labels) == 1:
+        warn_undefined("A single label was found in 'y_true' and 'y_pred'. For the confusion "
+                       "matrix to have the correct shape, use the 'labels' parameter to pass "
+                       "all known labels.", UserWarning)  # sklearn's words
+    if counted:
+        weight = _integer_weights(sample_weight, y_true.shape[0])
+    matrix = confusion_kernel(jnp.asarray(true_index), jnp.asarray(encode(y_pred, labels)),
+                              len(labels), weight)
     axis = {"true": (1,), "pred": (0,), "all": (0, 1)}.get(normalize)
     if axis is not None:
         total = matrix.sum(axis=axis, keepdims=True)

@@ -6,7 +6,7 @@ edit distances of all pairs come from one compiled kernel, ``jaxdiag.kernels.lev
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import jax
@@ -130,17 +130,65 @@ def _check_pairs(reference, hypothesis) -> tuple[list[str], list[str]]:
     return references, hypotheses
 
 
-def word_error_rate(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> jax.Array:
+Transform = Callable[[list[str]], list[list[str]]]
+
+
+def _transformed(name: str, sentences: list[str], transform: Transform) -> list[list[str]]:
+    """``transform(sentences)``, checked to be one list of string tokens per sentence."""
+    tokens = transform(sentences)
+    if not (isinstance(tokens, list) and all(
+            isinstance(t, list) and all(isinstance(w, str) for w in t) for t in tokens)):
+        raise ValueError(f"{name}: expected a transform returning a list of lists of strings "
+                         f"(one per sentence, as jiwer's ReduceToListOfListOfWords or "
+                         f"ReduceToListOfListOfChars returns), found {type(tokens).__name__}")
+    if len(tokens) != len(sentences):
+        raise ValueError(f"{name}: expected {len(sentences)} token lists (one per sentence), "
+                         f"found {len(tokens)}")
+    return tokens
+
+
+def _transformed_rate(references: list[str], hypotheses: list[str], default: Transform,
+                      reference_transform: Transform | None,
+                      hypothesis_transform: Transform | None) -> jax.Array:
+    """The error rate over the tokens the transforms make (each the ``default`` when None)."""
+    ref = _transformed("reference_transform", references, reference_transform or default)
+    hyp = _transformed("hypothesis_transform", hypotheses, hypothesis_transform or default)
+    vocabulary: dict[str, int] = {}
+    ids = [np.array([vocabulary.setdefault(w, len(vocabulary)) for w in t], np.int32)
+           for t in ref + hyp]
+    return _error_rate(_tokens(ids[:len(ref)]), _tokens(ids[len(ref):]))
+
+
+def _default_words(sentences: list[str]) -> list[list[str]]:
+    """jiwer's ``wer_default`` transform, one sentence at a time."""
+    return [[w for w in _WHITESPACE_RUN.sub(" ", s).strip().split(" ") if w] for s in sentences]
+
+
+def _default_characters(sentences: list[str]) -> list[list[str]]:
+    """jiwer's ``cer_default`` transform: strip, then characters."""
+    return [list(s.strip()) for s in sentences]
+
+
+def word_error_rate(reference: str | Sequence[str], hypothesis: str | Sequence[str], *,
+                    reference_transform: Transform | None = None,
+                    hypothesis_transform: Transform | None = None) -> jax.Array:
     """Corpus word error rate: total word edits over total reference words, as ``jiwer.wer``.
 
     Args:
       reference: a sentence or a sequence of sentences.
       hypothesis: the same number of sentences.
+      reference_transform, hypothesis_transform: as jiwer's: a callable from the list of
+        sentences to one list of words per sentence (a ``jiwer.Compose`` ending in
+        ``ReduceToListOfListOfWords`` is one), run on the host; None: jiwer's default
+        (collapse whitespace, strip, split on spaces), on a fast path.
 
     Returns:
       0-d float array (may exceed 1).
     """
     references, hypotheses = _check_pairs(reference, hypothesis)
+    if reference_transform is not None or hypothesis_transform is not None:
+        return _transformed_rate(references, hypotheses, _default_words, reference_transform,
+                                 hypothesis_transform)
     tokens = _word_tokens(references + hypotheses)
     split = int(tokens.lengths[: len(references)].sum())
     ref = _Tokens(tokens.ids[:split], tokens.lengths[: len(references)])
@@ -148,12 +196,18 @@ def word_error_rate(reference: str | Sequence[str], hypothesis: str | Sequence[s
     return _error_rate(ref, hyp)
 
 
-def char_error_rate(reference: str | Sequence[str], hypothesis: str | Sequence[str]) -> jax.Array:
+def char_error_rate(reference: str | Sequence[str], hypothesis: str | Sequence[str], *,
+                    reference_transform: Transform | None = None,
+                    hypothesis_transform: Transform | None = None) -> jax.Array:
     """Corpus character error rate (spaces count as characters), as ``jiwer.cer``.
 
-    Args and Returns: as ``word_error_rate``.
+    Args and Returns: as ``word_error_rate``; a transform returns one list of characters
+    per sentence (``ReduceToListOfListOfChars``), and the default strips each sentence.
     """
     references, hypotheses = _check_pairs(reference, hypothesis)
+    if reference_transform is not None or hypothesis_transform is not None:
+        return _transformed_rate(references, hypotheses, _default_characters,
+                                 reference_transform, hypothesis_transform)
 
     def characters(sentences: list[str]) -> _Tokens:
         stripped = [s.strip() for s in sentences]

@@ -1,10 +1,13 @@
 """Metrics of predicted scores and probabilities per class: top-k accuracy and log loss."""
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._inputs import encode, is_concrete, present_labels, scored_inputs
+from ._inputs import column_index, column_labels, is_concrete, present_labels, scored_inputs
+from .undefined import warn_undefined
 
 
 def class_index(y_true, labels, num_classes: int):
@@ -16,14 +19,7 @@ def class_index(y_true, labels, num_classes: int):
         if len(labels) != num_classes:
             raise ValueError(f"labels: y_true holds {len(labels)} classes but the scores have "
                              f"{num_classes} columns; pass labels= to name the columns")
-    labels = np.asarray(labels)
-    if len(labels) != num_classes:
-        raise ValueError(f"labels: expected {num_classes} labels (one per score column), "
-                         f"found {len(labels)}")
-    index = encode(y_true, labels)
-    if is_concrete(index) and (np.asarray(index) < 0).any():
-        raise ValueError(f"y_true: found labels not in labels={labels.tolist()}")
-    return jnp.asarray(index)
+    return column_index(y_true, column_labels(labels, num_classes))
 
 
 def _mean(values, weight, normalize: bool):
@@ -53,6 +49,10 @@ def top_k_accuracy_score(y_true, y_score, *, k: int = 2, normalize: bool = True,
       0-d float array.
     """
     y_true, y_score, weight = scored_inputs(y_true, y_score, sample_weight)
+    num_classes = 2 if y_score.ndim == 1 else y_score.shape[1]
+    if k >= num_classes:
+        warn_undefined(f"'k' ({k}) greater than or equal to 'n_classes' ({num_classes}) will "
+                       "result in a perfect score and is therefore meaningless.")
     if y_score.ndim == 1:
         if k != 1:
             return _mean(jnp.ones(y_score.shape, y_score.dtype), weight, normalize)
@@ -68,23 +68,48 @@ def top_k_accuracy_score(y_true, y_score, *, k: int = 2, normalize: bool = True,
     return _mean(hit.astype(jnp.result_type(float)), weight, normalize)
 
 
-def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None,
-             labels=None) -> jax.Array:
+def log_loss(y_true, y_proba=None, *, normalize: bool = True, sample_weight=None,
+             labels=None, y_pred="deprecated") -> jax.Array:
     """Cross-entropy of the true labels under the predicted probabilities, as sklearn's log_loss.
 
-    Probabilities are clipped to [eps, 1 - eps] with eps the dtype's machine epsilon.
+    Probabilities are clipped to [eps, 1 - eps] with eps the machine epsilon of the input's
+    own float dtype, read before the cast to JAX's (float64 for integer input, as sklearn):
+    float64 input clips at 2.2e-16 in float32 mode too.
 
     Args:
       y_true: labels, shape (n,).
       y_proba: probabilities, shape (n, C), or (n,) for the positive class of a binary target.
       normalize: False returns the (weighted) sum instead of the mean.
       sample_weight: optional float array, shape (n,).
-      labels: the label of each column (static under jit); default the sorted labels present.
+      labels: the classes (static under jit), whose sorted order is the columns'; default
+        the sorted labels present.
+      y_pred: the old name of ``y_proba`` (deprecated in sklearn 1.9): a ``FutureWarning``.
 
     Returns:
-      0-d float array (natural log).
+      0-d float array (natural log). Concrete rows that do not sum to 1 (to the square root
+      of their dtype's epsilon) give sklearn's ``UserWarning``.
     """
+    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
+        if y_proba is not None:
+            raise ValueError("y_pred: expected it unset when y_proba is given (y_pred is "
+                             "y_proba's deprecated name), found both")
+        warnings.warn("`y_pred` was deprecated in favor of `y_proba` (as in scikit-learn "
+                      "1.9); pass y_proba", FutureWarning, stacklevel=2)
+        y_proba = y_pred
+    eps = _input_eps(y_proba)
+    if np.ndim(y_proba) == 1 and is_concrete(y_proba) and not isinstance(y_proba, jax.Array):
+        # the complement in the input's own precision (1 - p of float64 p near 1 is lost in
+        # float32)
+        positive = np.asarray(y_proba)
+        positive = positive if positive.dtype.kind == "f" else positive.astype(np.float64)
+        y_proba = np.stack([1 - positive, positive], axis=1)
+    given = y_proba
     y_true, y_proba, weight = scored_inputs(y_true, y_proba, sample_weight, "y_proba")
+    if y_proba.ndim == 2 and is_concrete(given):
+        sums = np.asarray(given, np.float64).sum(axis=1)
+        if not np.allclose(sums, 1, rtol=np.sqrt(eps), atol=0):
+            warn_undefined("The y_prob values do not sum to one. Make sure to pass "
+                           "probabilities.", UserWarning)  # sklearn's category here
     if is_concrete(y_proba):
         low, high = float(np.min(y_proba)), float(np.max(y_proba))
         if low < 0 or high > 1:
@@ -94,10 +119,22 @@ def log_loss(y_true, y_proba, *, normalize: bool = True, sample_weight=None,
         y_proba = y_proba.astype(jnp.result_type(float))
     if y_proba.ndim == 1:
         y_proba = jnp.stack([1 - y_proba, y_proba], axis=1)
-    index = class_index(y_true, labels, y_proba.shape[1])
-    eps = jnp.finfo(y_proba.dtype).eps
+    if labels is not None and list(labels) != sorted(labels):
+        ordered = sorted(labels)
+        warn_undefined(f"Labels passed were {list(labels)}. But this function assumes labels "
+                       f"are ordered lexicographically. Pass the ordered labels={ordered} and "
+                       "ensure that the columns of y_prob correspond to this ordering.",
+                       UserWarning)  # sklearn's words
+    # sklearn's columns are the sorted distinct labels, in whatever order they are given
+    index = class_index(y_true, None if labels is None else np.unique(labels), y_proba.shape[1])
     chosen = jnp.take_along_axis(jnp.clip(y_proba, eps, 1 - eps), index[:, None], axis=1)[:, 0]
     return _mean(-jnp.log(chosen), weight, normalize)
+
+
+def _input_eps(y_proba) -> float:
+    """The machine epsilon of ``y_proba``'s own float dtype (float64 for other dtypes)."""
+    dtype = np.dtype(y_proba.dtype if hasattr(y_proba, "dtype") else np.asarray(y_proba).dtype)
+    return float(np.finfo(dtype if np.issubdtype(dtype, np.floating) else np.float64).eps)
 
 
 __all__ = ["log_loss", "top_k_accuracy_score"]

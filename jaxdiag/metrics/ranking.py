@@ -38,13 +38,15 @@ from ._inputs import (
     binary_target,
     check_finite,
     check_length,
+    column_index,
+    column_labels,
     device_float,
-    encode,
     is_concrete,
     order_preserving,
     present_labels,
     sample_weights,
 )
+from .undefined import warn_undefined
 
 AVERAGES = (None, "micro", "macro", "weighted", "samples")
 
@@ -56,7 +58,7 @@ def _scores(y_score, ndim=(1,), num_thresholds=None):
     values themselves.
 
     Returns:
-      (jnp scores, the input values that rank k stands for, or None).
+      (jnp scores, ``restore``: device values back to the input's own, or None).
     """
     y_score = as_array("y_score", y_score, ndim=ndim, numeric=True)
     check_finite("y_score", y_score)
@@ -102,11 +104,10 @@ def _indicator(y_true, y_score, labels):
     num_classes = y_score.shape[1]
     if labels is None:
         labels = present_labels(y_true) if is_concrete(y_true) else np.arange(num_classes)
-    labels = np.asarray(labels)
-    if len(labels) != num_classes:
-        raise ValueError(f"labels: expected {num_classes} classes (one per y_score column), "
-                         f"found {len(labels)}: {labels[:10].tolist()}")
-    index = jnp.asarray(encode(y_true, labels))
+        if len(labels) != num_classes:
+            raise ValueError(f"y_true: expected {num_classes} classes (one per y_score "
+                             f"column), found {len(labels)}: {labels[:10].tolist()}")
+    index = column_index(y_true, column_labels(labels, num_classes))
     return index[:, None] == jnp.arange(num_classes)
 
 
@@ -174,10 +175,24 @@ def average_precision_score(y_true, y_score, *, average: str | None = "macro", p
     """
     y_score, _ = _scores(y_score, (1, 2), num_thresholds)
     if y_score.ndim == 1:
+        if is_concrete(y_true):
+            present = present_labels(y_true).tolist()
+            if len(present) == 2 and pos_label not in present:
+                raise ValueError(f"pos_label: expected one of the labels {present}, found "
+                                 f"{pos_label!r}")
         y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, pos_label,
                                                  num_thresholds)
+        if is_concrete(y_true) and not np.asarray(y_true).any():
+            warn_undefined("No positive class found in y_true, recall is set to one for all "
+                           "thresholds.", UserWarning)  # sklearn's category here
         return _ap(y_true, y_score, weight, num_thresholds)
+    if pos_label != 1:
+        raise ValueError(f"pos_label: expected 1 (fixed for multiclass and multilabel y_true, "
+                         f"as in sklearn), found {pos_label!r}")
     y_true, weight = _multi_inputs(y_true, y_score, sample_weight, None, num_thresholds)
+    if _some_slice(y_true, average, lambda positives, _: positives == 0):
+        warn_undefined("No positive class found in y_true, recall is set to one for all "
+                       "thresholds.", UserWarning)  # sklearn's category here
     return _per_column(lambda t, s, w: _ap(t, s, w, num_thresholds), y_true, y_score, weight,
                        average)
 
@@ -192,53 +207,146 @@ def _multi_inputs(y_true, y_score, sample_weight, labels, num_thresholds):
     if y_true.shape != y_score.shape:
         raise ValueError(f"y_score: expected the shape of y_true {y_true.shape}, "
                          f"found {y_score.shape}")
+    if is_concrete(y_true):
+        values = present_labels(y_true)
+        if not set(values.tolist()) <= {0, 1}:
+            raise ValueError(f"y_true: expected 0/1 indicators for a 2-D y_true (multiclass-"
+                             f"multioutput targets are not supported, as in sklearn), found "
+                             f"values {values[:10].tolist()}")
     return jnp.asarray(y_true).astype(bool), weight
 
 
 def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weight=None,
-                  multi_class: str = "raise", labels=None,
+                  max_fpr: float | None = None, multi_class: str = "raise", labels=None,
                   num_thresholds: int | None = None) -> jax.Array:
     """Area under the ROC curve, as ``sklearn.metrics.roc_auc_score``.
 
     Args:
-      y_true: binary labels, shape (n,); multiclass labels (n,) with ``multi_class="ovr"``; or
-        0/1 indicators, shape (n, C).
+      y_true: binary labels, shape (n,); multiclass labels (n,) with ``multi_class`` "ovr"
+        or "ovo"; or 0/1 indicators, shape (n, C).
       y_score: float array, shape (n,) (the positive class score) or (n, C). For multiclass,
         rows are probabilities that sum to 1.
-      average: for several columns: None, "micro", "macro", "weighted", "samples".
-      sample_weight: optional float array, shape (n,).
-      multi_class: "raise" (multiclass is an error, scikit-learn's default) or "ovr".
-      labels: the class of each y_score column for multiclass (static under jit).
+      average: for several columns: None, "micro", "macro", "weighted", "samples"; one-vs-one
+        takes "macro" or "weighted" (pairs weighted by their prevalence).
+      sample_weight: optional float array, shape (n,) (not with one-vs-one, as sklearn).
+      max_fpr: in (0, 1]: the McClish-standardized partial AUC over false-positive rates up
+        to ``max_fpr`` (binary and multilabel targets); None or 1: the whole area.
+      multi_class: "raise" (multiclass is an error, scikit-learn's default), "ovr" (each class
+        against the rest) or "ovo" (Hand & Till: each pair of classes).
+      labels: the class of each y_score column for multiclass (static under jit): unique and
+        increasing, as sklearn requires.
       num_thresholds: None for the exact curve, or T for the binned curve (scores in [0, 1]).
 
     Returns:
-      0-d float array (shape (C,) for ``average=None``).
+      0-d float array (shape (C,) for ``average=None``); NaN for a binary target with one
+      class present (with an ``UndefinedMetricWarning`` when concrete, as sklearn).
     """
+    if max_fpr is not None and not 0 < max_fpr <= 1:
+        raise ValueError(f"max_fpr: expected a value in (0, 1], found {max_fpr!r}")
+    partial_area = None if max_fpr is None or max_fpr == 1 else float(max_fpr)
+
+    def area(t, s, w):
+        if partial_area is None:
+            return _auc(t, s, w, num_thresholds)
+        return _mcclish_auc(t, s, w, num_thresholds, partial_area)
+
     rows = as_array("y_score", y_score, ndim=(1, 2), numeric=True)
     y_score, _ = _scores(rows, (1, 2), num_thresholds)
     if y_score.ndim == 1:
         y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, None,
                                                  num_thresholds)
         if is_concrete(y_true) and (np.asarray(y_true).all() or not np.asarray(y_true).any()):
-            raise ValueError("y_true: ROC AUC needs both classes, found only one")
-        return _auc(y_true, y_score, weight, num_thresholds)
-    if multi_class not in ("raise", "ovr"):
-        raise ValueError(f"multi_class: expected 'raise' or 'ovr' (one-vs-one is not "
-                         f"implemented), found {multi_class!r}")
+            warn_undefined("Only one class is present in y_true. ROC AUC score is not "
+                           "defined in that case.")
+            return jnp.asarray(jnp.nan, jnp.result_type(float))
+        return area(y_true, y_score, weight)
+    if multi_class not in ("raise", "ovr", "ovo"):
+        raise ValueError(f"multi_class: expected 'raise', 'ovr' or 'ovo', found "
+                         f"{multi_class!r}")
     y_true_array = as_array("y_true", y_true, ndim=(1, 2))
     if y_true_array.ndim == 1:
         if multi_class == "raise":
-            raise ValueError("multi_class: multiclass targets need multi_class='ovr', "
-                             "found 'raise'")
-        if average not in ("macro", "weighted", "micro", None):
-            raise ValueError(f"average: one-vs-rest needs 'macro', 'weighted', 'micro' or "
-                             f"None, found {average!r}")
+            raise ValueError("multi_class: multiclass targets need multi_class='ovr' or "
+                             "'ovo', found 'raise'")
+        if partial_area is not None:
+            raise ValueError(f"max_fpr: expected None (partial AUC is not defined for "
+                             f"multiclass targets, as in sklearn), found {max_fpr!r}")
+        if multi_class == "ovo" and average is None:
+            raise NotImplementedError("average: None is not implemented for "
+                                      "multi_class='ovo' (as in sklearn)")
+        allowed = ("macro", "weighted") if multi_class == "ovo" else (
+            "macro", "weighted", "micro", None)
+        if average not in allowed:
+            raise ValueError(f"average: expected one of {allowed} for multi_class="
+                             f"{multi_class!r}, found {average!r}")
+        if multi_class == "ovo" and sample_weight is not None:
+            raise ValueError("sample_weight: expected None for multi_class='ovo' (not "
+                             "defined one-vs-one, as in sklearn), found weights")
         if is_concrete(rows) and not np.allclose(np.asarray(rows).sum(axis=1), 1):
             raise ValueError("y_score: multiclass ROC AUC needs probabilities whose rows sum "
                              "to 1")
     y_true, weight = _multi_inputs(y_true_array, y_score, sample_weight, labels, num_thresholds)
-    return _per_column(lambda t, s, w: _auc(t, s, w, num_thresholds), y_true, y_score, weight,
-                       average)
+    if y_true_array.ndim == 1 and multi_class == "ovo":
+        return _one_vs_one(y_true, y_score, average, num_thresholds)
+    if _some_slice(y_true, average, lambda positives, size: (positives == 0)
+                   | (positives == size)):
+        warn_undefined("Only one class is present in y_true. ROC AUC score is not defined in "
+                       "that case.")
+    return _per_column(area, y_true, y_score, weight, average)
+
+
+def _some_slice(y_true, average, undefined) -> bool:
+    """Whether ``undefined(positives, size)`` holds for some column (row for "samples", the
+    whole array for "micro") of a concrete indicator ``y_true`` (n, C) that ``average``
+    scores on its own."""
+    if not is_concrete(y_true):
+        return False
+    y_true = np.asarray(y_true)
+    if average == "micro":
+        return bool(undefined(y_true.sum(), y_true.size))
+    axis = 1 if average == "samples" else 0
+    return bool(undefined(y_true.sum(axis=axis), y_true.shape[axis]).any())
+
+
+def _one_vs_one(y_true, y_score, average: str, num_thresholds):
+    """Hand & Till's multiclass AUC: the mean over pairs (a, b) of classes present of the
+    AUCs of a against b and b against a, each on the examples of a and b (others weighted
+    0), weighted by the pair's prevalence for ``average="weighted"``; one-hot (n, C)
+    y_true."""
+    classes = (np.flatnonzero(np.asarray(y_true).any(axis=0)) if is_concrete(y_true)
+               else np.arange(y_true.shape[1]))  # sklearn pairs the classes present
+    pairs = np.array([(a, b) for i, a in enumerate(classes) for b in classes[i + 1:]])
+
+    def pair_score(a, b):
+        in_pair = y_true[:, a] | y_true[:, b]
+        weight = in_pair.astype(y_score.dtype)
+        both = (_auc(y_true[:, a], y_score[:, a], weight, num_thresholds)
+                + _auc(y_true[:, b], y_score[:, b], weight, num_thresholds)) / 2
+        return both, in_pair.mean()
+
+    scores, prevalence = jax.vmap(pair_score)(jnp.asarray(pairs[:, 0]), jnp.asarray(pairs[:, 1]))
+    if average == "weighted":
+        return (scores * prevalence).sum() / prevalence.sum()
+    return scores.mean()
+
+
+@partial(jax.jit, static_argnums=3)
+def _mcclish_auc(y_true, y_score, weight, num_thresholds, max_fpr):
+    """sklearn's partial AUC: the ROC area up to ``max_fpr`` (the curve interpolated there),
+    standardized by McClish's formula to 0.5 for chance and 1 for a perfect ranking."""
+    curve = _curve(y_true, y_score, weight, num_thresholds)
+    dtype = jnp.result_type(float)
+    zero = jnp.zeros((1,), dtype)
+    tps = jnp.concatenate([zero, at_group_end(curve, curve.tps).astype(dtype)])
+    fps = jnp.concatenate([zero, at_group_end(curve, curve.fps).astype(dtype)])
+    fpr, tpr = fps / fps[-1], tps / tps[-1]
+    x0, x1, y0, y1 = fpr[:-1], fpr[1:], tpr[:-1], tpr[1:]
+    right = jnp.clip(x1, x0, jnp.maximum(x0, max_fpr))  # each segment cut at max_fpr
+    width = x1 - x0
+    slope = jnp.where(width > 0, (y1 - y0) / jnp.where(width > 0, width, 1), 0)
+    area = jnp.sum((right - x0) * (2 * y0 + slope * (right - x0)) / 2)
+    low = 0.5 * max_fpr**2
+    return _nan_if_nan_scores(0.5 * (1 + (area - low) / (max_fpr - low)), y_score)
 
 
 @partial(jax.jit, static_argnums=3)
@@ -252,7 +360,7 @@ def _padded_points(y_true, y_score, weight, num_thresholds):
 
 def _curve_points(y_true, y_score, sample_weight, pos_label, num_thresholds, drop):
     """(thresholds, tps, fps): compacted to distinct thresholds when concrete, else padded."""
-    y_score, values = _scores(y_score, num_thresholds=num_thresholds)
+    y_score, restore = _scores(y_score, num_thresholds=num_thresholds)
     y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, pos_label,
                                              num_thresholds)
     if num_thresholds is None and weight is not None and is_concrete(weight):
@@ -267,8 +375,8 @@ def _curve_points(y_true, y_score, sample_weight, pos_label, num_thresholds, dro
     if drop is not None and len(fps) > 2:
         keep = drop(tps, fps)
         thresholds, tps, fps = thresholds[keep], tps[keep], fps[keep]
-    if values is not None:  # ranks back to the input's own scores, in its own dtype
-        return values[thresholds.astype(np.int64)], jnp.asarray(tps), jnp.asarray(fps)
+    if restore is not None:  # back to the input's own scores, in its own dtype
+        return restore(thresholds), jnp.asarray(tps), jnp.asarray(fps)
     return jnp.asarray(thresholds), jnp.asarray(tps), jnp.asarray(fps)
 
 
@@ -296,11 +404,15 @@ def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=Non
     Returns:
       ``(precision, recall, thresholds)``, thresholds increasing, precision and recall one point
       longer (ending at precision 1, recall 0). Under jit, one point per example. Thresholds
-      are the input's own scores: a NumPy array of its dtype when concrete scores are ones
-      that JAX's float32 would reorder or tie (float64 values 1e-9 apart, or past 3.4e38).
+      are the input's own scores: a NumPy array of its dtype when concrete scores are wider
+      than JAX's float dtype (float64 in float32 mode), so ``y_score >= threshold`` holds
+      for the scores each threshold came from.
     """
     thresholds, tps, fps = _curve_points(y_true, y_score, sample_weight, pos_label,
                                          num_thresholds, _pr_keep if drop_intermediate else None)
+    if is_concrete(tps) and len(tps) and float(tps[-1]) == 0:
+        warn_undefined("No positive class found in y_true, recall is set to one for all "
+                       "thresholds.", UserWarning)  # sklearn's category here
     predicted = tps + fps
     precision = jnp.where(predicted != 0, tps / jnp.where(predicted != 0, predicted, 1), 0.0)
     recall = jnp.where(tps[-1] == 0, 1.0, tps / jnp.where(tps[-1] == 0, 1, tps[-1]))
@@ -317,10 +429,15 @@ def roc_curve(y_true, y_score, *, pos_label=None, sample_weight=None,
 
     Returns:
       ``(fpr, tpr, thresholds)``, thresholds decreasing from ``inf``; a rate whose class is
-      absent is NaN.
+      absent is NaN (with an ``UndefinedMetricWarning`` for concrete inputs).
     """
     thresholds, tps, fps = _curve_points(y_true, y_score, sample_weight, pos_label,
                                          num_thresholds, _roc_keep if drop_intermediate else None)
+    if is_concrete(tps) and len(tps):
+        for rates, count in (("false", fps), ("true", tps)):
+            if float(count[-1]) == 0:
+                warn_undefined(f"No {'negative' if rates == 'false' else 'positive'} samples "
+                               f"in y_true, {rates} positive value should be meaningless")
     zero = jnp.zeros((1,), tps.dtype)
     tps, fps = jnp.concatenate([zero, tps]), jnp.concatenate([zero, fps])
     if isinstance(thresholds, np.ndarray):  # the input's own values, see precision_recall_curve
