@@ -83,15 +83,19 @@ def order_preserving(name: str, array):
     values = np.asarray(array)
     if values.dtype.itemsize <= dtype.itemsize and np.issubdtype(values.dtype, np.floating):
         return jnp.asarray(values), None
-    distinct, ranks = np.unique(values, return_inverse=True)
+    ordered = np.sort(values.ravel())
     with np.errstate(over="ignore"):
-        narrowed = distinct.astype(dtype)
-    if not np.isinf(narrowed[np.isfinite(distinct)]).any() and not (
-            np.diff(narrowed) <= 0).any():
+        narrowed = ordered.astype(dtype)
+    if not np.isinf(narrowed[np.isfinite(ordered)]).any() and not (
+            (np.diff(ordered) > 0) & (np.diff(narrowed) <= 0)).any():
+        # the cast is monotone and keeps every distinct value distinct: equal device values
+        # stand for one input value, the first of them in ``ordered``
         def restore_narrowed(device_values):
-            return distinct[np.searchsorted(narrowed, np.asarray(device_values))]
+            return ordered[np.searchsorted(narrowed, np.asarray(device_values))]
 
-        return jnp.asarray(narrowed[ranks].reshape(values.shape)), restore_narrowed
+        with np.errstate(over="ignore"):
+            return jnp.asarray(values.astype(dtype)), restore_narrowed
+    distinct, ranks = np.unique(values, return_inverse=True)
     if len(distinct) > 2**24:
         raise ValueError(f"{name}: {len(distinct)} distinct {values.dtype} scores that "
                          f"{dtype} cannot tell apart; turn on jax_enable_x64")
@@ -228,13 +232,17 @@ def column_index(y_true, labels: np.ndarray) -> jax.Array:
     return jnp.asarray(index)
 
 
-def binary_target(name: str, y_true, pos_label):
-    """``y_true == pos_label`` as a bool array; checks there are at most two classes."""
+def binary_target(name: str, y_true, pos_label, present_pos_label: bool = False):
+    """``y_true == pos_label`` as a bool array; checks there are at most two classes, and
+    with ``present_pos_label`` that a given ``pos_label`` is one of two present ones."""
     if is_concrete(y_true):
         present = present_labels(y_true)
         if len(present) > 2:
             raise ValueError(f"{name}: expected binary labels, found {len(present)} classes "
                              f"{present[:10].tolist()}")
+        if present_pos_label and len(present) == 2 and pos_label not in present.tolist():
+            raise ValueError(f"pos_label: expected one of the labels {present.tolist()}, "
+                             f"found {pos_label!r}")
         if pos_label is None:
             if not (set(present.tolist()) <= {0, 1} or set(present.tolist()) <= {-1, 1}):
                 raise ValueError(f"pos_label: expected a value when {name} is not in {{0, 1}} "

@@ -90,13 +90,14 @@ def _nan_if_nan_scores(value, y_score):
     return jnp.where(jnp.isnan(y_score).any(), jnp.nan, value)
 
 
-def _binary_inputs(y_true, y_score, sample_weight, pos_label, num_thresholds):
+def _binary_inputs(y_true, y_score, sample_weight, pos_label, num_thresholds,
+                   present_pos_label: bool = False):
     """Checks around scores already checked by ``_scores``; returns jnp (y_true, scores, w)."""
     y_true = as_array("y_true", y_true)
     check_length(y_true.shape[0], y_score=y_score)
     _check_thresholds(num_thresholds, y_score)
-    return (jnp.asarray(binary_target("y_true", y_true, pos_label)), y_score,
-            sample_weights(sample_weight, y_true.shape[0]))
+    return (jnp.asarray(binary_target("y_true", y_true, pos_label, present_pos_label)),
+            y_score, sample_weights(sample_weight, y_true.shape[0]))
 
 
 def _indicator(y_true, y_score, labels):
@@ -175,13 +176,8 @@ def average_precision_score(y_true, y_score, *, average: str | None = "macro", p
     """
     y_score, _ = _scores(y_score, (1, 2), num_thresholds)
     if y_score.ndim == 1:
-        if is_concrete(y_true):
-            present = present_labels(y_true).tolist()
-            if len(present) == 2 and pos_label not in present:
-                raise ValueError(f"pos_label: expected one of the labels {present}, found "
-                                 f"{pos_label!r}")
         y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, pos_label,
-                                                 num_thresholds)
+                                                 num_thresholds, present_pos_label=True)
         if is_concrete(y_true) and not np.asarray(y_true).any():
             warn_undefined("No positive class found in y_true, recall is set to one for all "
                            "thresholds.", UserWarning)  # sklearn's category here
