@@ -158,3 +158,16 @@ def test_64_bit_labels_are_not_wrapped_by_the_int32_device(name, y_true, y_pred)
                     else (getattr(jm, name), getattr(sk, name)))
     np.testing.assert_allclose(np.asarray(ours(y_true, y_pred)), theirs(y_true, y_pred),
                                atol=1e-6)
+
+
+def test_mixed_string_and_number_labels_are_taken_or_refused_as_sklearn_does():
+    """A list mixing them becomes strings (NumPy's conversion, which sklearn scores); an
+    object array keeps both kinds, which do not sort: a TypeError, as in sklearn."""
+    mixed = [1, "a", "a"], [1, "a", 1]
+    np.testing.assert_allclose(jm.f1_score(*mixed, average="macro"),
+                               sk.f1_score(*mixed, average="macro"), rtol=1e-6)
+    objects = np.array(["a", "b"], object), np.array(["a", 2], object)
+    with pytest.raises(TypeError):
+        sk.f1_score(*objects, average="macro")
+    with pytest.raises(TypeError, match="y_pred: expected labels of one kind"):
+        jm.f1_score(*objects, average="macro")

@@ -20,7 +20,7 @@ population_size = 4
 hidden = [16, 16]
 
 [train]
-steps = 30
+steps = 20
 batch_size = 32
 
 [halving]

@@ -28,6 +28,10 @@ def as_array(name: str, value, ndim: Sequence[int] = (1,), numeric: bool = False
                                    and isinstance(array.flat[0], bytes)):
         raise TypeError(f"{name}: labels represented as bytes are not supported (as in "
                         f"sklearn); decode them to str, or use integers")
+    if not numeric and array.dtype == object and len(
+            {isinstance(v, str) for v in array.ravel()}) > 1:
+        raise TypeError(f"{name}: expected labels of one kind, found an object array mixing "
+                        f"strings and numbers, which do not sort (as in sklearn)")
     if numeric and array.dtype == object:  # numbers in an object array, as sklearn takes
         try:
             array = array.astype(np.float64)
