@@ -236,7 +236,8 @@ def train_population(
       devices: devices to split the members over; all local devices when None.
       groups: programs run at once on each device, lowered to a divisor of the (padded)
         member count; ``concurrent_groups`` decides when None.
-      on_segment: called with the step reached after each segment (for a progress bar).
+      on_segment: called with the step reached after each segment (a hook for the caller's
+        own logging; an exception it raises stops training, as a kill would).
       train_masks: bool (K, n): the training examples each member may draw (a learning
         curve's growing fractions, cross-validation's folds); all of them when None.
       checkpoint_dir: where the population's Orbax checkpoints go (every member's state and
