@@ -49,6 +49,9 @@ from ._inputs import (
 from .undefined import warn_undefined
 
 AVERAGES = (None, "micro", "macro", "weighted", "samples")
+# scikit-learn's words for the undefined cases
+_ONE_CLASS = "Only one class is present in y_true. ROC AUC score is not defined in that case."
+_NO_POSITIVES = "No positive class found in y_true, recall is set to one for all thresholds."
 
 
 def _scores(y_score, ndim=(1,), num_thresholds=None):
@@ -179,16 +182,14 @@ def average_precision_score(y_true, y_score, *, average: str | None = "macro", p
         y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, pos_label,
                                                  num_thresholds, present_pos_label=True)
         if is_concrete(y_true) and not np.asarray(y_true).any():
-            warn_undefined("No positive class found in y_true, recall is set to one for all "
-                           "thresholds.", UserWarning)  # sklearn's category here
+            warn_undefined(_NO_POSITIVES, UserWarning)  # sklearn's category here
         return _ap(y_true, y_score, weight, num_thresholds)
     if pos_label != 1:
         raise ValueError(f"pos_label: expected 1 (fixed for multiclass and multilabel y_true, "
                          f"as in sklearn), found {pos_label!r}")
     y_true, weight = _multi_inputs(y_true, y_score, sample_weight, None, num_thresholds)
     if _some_slice(y_true, average, lambda positives, _: positives == 0):
-        warn_undefined("No positive class found in y_true, recall is set to one for all "
-                       "thresholds.", UserWarning)  # sklearn's category here
+        warn_undefined(_NO_POSITIVES, UserWarning)  # sklearn's category here
     return _per_column(lambda t, s, w: _ap(t, s, w, num_thresholds), y_true, y_score, weight,
                        average)
 
@@ -252,8 +253,7 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
         y_true, y_score, weight = _binary_inputs(y_true, y_score, sample_weight, None,
                                                  num_thresholds)
         if is_concrete(y_true) and (np.asarray(y_true).all() or not np.asarray(y_true).any()):
-            warn_undefined("Only one class is present in y_true. ROC AUC score is not "
-                           "defined in that case.")
+            warn_undefined(_ONE_CLASS)
             return jnp.asarray(jnp.nan, jnp.result_type(float))
         return area(y_true, y_score, weight)
     if multi_class not in ("raise", "ovr", "ovo"):
@@ -286,8 +286,7 @@ def roc_auc_score(y_true, y_score, *, average: str | None = "macro", sample_weig
         return _one_vs_one(y_true, y_score, average, num_thresholds)
     if _some_slice(y_true, average, lambda positives, size: (positives == 0)
                    | (positives == size)):
-        warn_undefined("Only one class is present in y_true. ROC AUC score is not defined in "
-                       "that case.")
+        warn_undefined(_ONE_CLASS)
     return _per_column(area, y_true, y_score, weight, average)
 
 
@@ -330,11 +329,9 @@ def _one_vs_one(y_true, y_score, average: str, num_thresholds):
 def _mcclish_auc(y_true, y_score, weight, num_thresholds, max_fpr):
     """sklearn's partial AUC: the ROC area up to ``max_fpr`` (the curve interpolated there),
     standardized by McClish's formula to 0.5 for chance and 1 for a perfect ranking."""
-    curve = _curve(y_true, y_score, weight, num_thresholds)
-    dtype = jnp.result_type(float)
-    zero = jnp.zeros((1,), dtype)
-    tps = jnp.concatenate([zero, at_group_end(curve, curve.tps).astype(dtype)])
-    fps = jnp.concatenate([zero, at_group_end(curve, curve.fps).astype(dtype)])
+    _, tps, fps, _ = _padded_points(y_true, y_score, weight, num_thresholds)
+    zero = jnp.zeros((1,), tps.dtype)
+    tps, fps = jnp.concatenate([zero, tps]), jnp.concatenate([zero, fps])
     fpr, tpr = fps / fps[-1], tps / tps[-1]
     x0, x1, y0, y1 = fpr[:-1], fpr[1:], tpr[:-1], tpr[1:]
     right = jnp.clip(x1, x0, jnp.maximum(x0, max_fpr))  # each segment cut at max_fpr
@@ -407,8 +404,7 @@ def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=Non
     thresholds, tps, fps = _curve_points(y_true, y_score, sample_weight, pos_label,
                                          num_thresholds, _pr_keep if drop_intermediate else None)
     if is_concrete(tps) and len(tps) and float(tps[-1]) == 0:
-        warn_undefined("No positive class found in y_true, recall is set to one for all "
-                       "thresholds.", UserWarning)  # sklearn's category here
+        warn_undefined(_NO_POSITIVES, UserWarning)  # sklearn's category here
     predicted = tps + fps
     precision = jnp.where(predicted != 0, tps / jnp.where(predicted != 0, predicted, 1), 0.0)
     recall = jnp.where(tps[-1] == 0, 1.0, tps / jnp.where(tps[-1] == 0, 1, tps[-1]))
