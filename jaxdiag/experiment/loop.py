@@ -110,13 +110,13 @@ def fit(
     latest = Checkpointer(run_dir / "checkpoints" / LATEST)
     best = Checkpointer(run_dir / "checkpoints" / BEST, max_to_keep=1) if config.select else None
     history = History()
-    best_weights = {"params": state.params, "model_state": state.model_state}
+    best_weights = _weights(state)
     restored = latest.restore_latest(like=state)
     resumed_from = None if restored is None else restored[0]
     if restored is not None:
         _, state, record = restored
         history = History.from_dict(record)
-        best_weights = {"params": state.params, "model_state": state.model_state}
+        best_weights = _weights(state)
         if best is not None and history.best_step is not None:
             # The newest best checkpoint: the history's, or one that the killed run saved after
             # its latest checkpoint (and which replaced it), which the replay reaches again.
@@ -140,7 +140,7 @@ def fit(
             final = dict(evaluate(state))
             scalars.update(_record_evaluations(final, end, history))
             if best is not None and _select(final, state, config, history, best):
-                best_weights = {"params": state.params, "model_state": state.model_state}
+                best_weights = _weights(state)
         postfix = {"loss": f"{loss:.4f}", **({"best": f"{history.best_value:.4g}"}
                                               if history.best_value is not None else {})}
         return SegmentLog(scalars, postfix, histograms, stop=history.stopped is not None)
@@ -238,6 +238,11 @@ def run_segments(
     return step
 
 
+def _weights(state: TrainState) -> dict:
+    """What the best checkpoint keeps of a state: its params and model state."""
+    return {"params": state.params, "model_state": state.model_state}
+
+
 def _passes(step: int, chunk: int, every: int) -> bool:
     """Whether the chunk of ``chunk`` steps ending at ``step`` reached a multiple of ``every``."""
     return step // every > (step - chunk) // every
@@ -259,7 +264,7 @@ def _select(results: dict[str, Any], state: TrainState, config: TrainConfig,
     improved = history.improved(step, value, minimize)
     saved = best.latest_step()
     if improved and (saved is None or step > saved):  # a resumed run reaches saved bests again
-        best.save(step, {"params": state.params, "model_state": state.model_state},
+        best.save(step, _weights(state),
                   {"step": step, "value": value, "select": config.select})
     if not improved and config.patience and history.evals_since_best >= config.patience:
         history.stopped, history.stopped_at = "early_stopping", step

@@ -214,10 +214,10 @@ def column_labels(labels, num_columns: int) -> np.ndarray:
     """Given ``labels`` of score columns, checked as sklearn checks them: unique, increasing
     and one per column."""
     labels = np.asarray(labels)
-    if len(np.unique(labels)) != len(labels):
+    classes = np.unique(labels)
+    if len(classes) != len(labels):
         raise ValueError(f"labels: expected unique labels, found {labels[:10].tolist()}")
-    if (labels.dtype.kind in "biuf" and (np.diff(labels) < 0).any()) or (
-            labels.dtype.kind not in "biuf" and labels.tolist() != sorted(labels.tolist())):
+    if not np.array_equal(classes, labels):
         raise ValueError(f"labels: expected them in increasing order (the order of the score "
                          f"columns), found {labels[:10].tolist()}")
     if len(labels) != num_columns:
