@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .prefix_sum import prefix_sum
 from .sorted_counts import score_from_key, sorted_counts
 
 
@@ -53,6 +54,52 @@ def exact_curve(
     is_threshold = jnp.append(counts.key[1:] != counts.key[:-1], True)
     return BinaryCurve(score_from_key(counts.key, y_score.dtype), counts.tps, counts.fps,
                        counts.tps_before, counts.fps_before, is_threshold)
+
+
+class CurveOrder(NamedTuple):
+    """The order of one binary problem's scores, fixed across re-weightings of its examples.
+
+    Attributes:
+      order: int32 array, shape (n,): the indices that sort the scores in decreasing order.
+      positive: bool array, shape (n,): the labels in that order.
+      threshold: float array, shape (n,): the scores in that order.
+      is_threshold: bool array, shape (n,): True at the last point of each group of ties.
+      previous: int32 array, shape (n,): the last point of the previous group; -1 in the first.
+    """
+
+    order: jax.Array
+    positive: jax.Array
+    threshold: jax.Array
+    is_threshold: jax.Array
+    previous: jax.Array
+
+
+def curve_order(y_score: jax.Array, y_true: jax.Array) -> CurveOrder:
+    """Sorts one binary problem once, so that ``reweighted_curve`` needs no sort.
+
+    Args:
+      y_score: float array, shape (n,), no NaN.
+      y_true: bool or 0/1 array, shape (n,).
+    """
+    order = jnp.argsort(-y_score, stable=True).astype(jnp.int32)
+    threshold = y_score[order]
+    is_threshold = jnp.append(threshold[1:] != threshold[:-1], True)
+    ends = jnp.where(is_threshold, jnp.arange(threshold.shape[0], dtype=jnp.int32), -1)
+    previous = jnp.concatenate([jnp.full(1, -1, jnp.int32), lax.cummax(ends)[:-1]])
+    return CurveOrder(order, y_true[order].astype(bool), threshold, is_threshold, previous)
+
+
+def reweighted_curve(order: CurveOrder, weight: jax.Array) -> BinaryCurve:
+    """The exact curve of the examples of ``order`` weighted by ``weight``, float (n,) in the
+    examples' own order (bootstrap counts: how often each example was drawn); points whose
+    weight is 0 contribute nothing, as if absent. No sort: one gather and two running sums."""
+    weight = weight[order.order]
+    tps = prefix_sum(jnp.where(order.positive, weight, 0))
+    fps = prefix_sum(jnp.where(order.positive, 0, weight))
+    first = order.previous < 0
+    before = jnp.maximum(order.previous, 0)
+    return BinaryCurve(order.threshold, tps, fps, jnp.where(first, 0, tps[before]),
+                       jnp.where(first, 0, fps[before]), order.is_threshold)
 
 
 def score_histogram(

@@ -50,3 +50,16 @@ def test_numpy_scalars_are_fractions_too():
     result = bias_variance(np.float32(0.01), np.float64(0.08), np.float32(0.10))
     assert result.dominant == "avoidable_bias"
     assert result.gaps["avoidable_bias"] == pytest.approx(0.07)
+
+
+def test_a_gap_whose_interval_contains_zero_is_not_significant_nor_dominant():
+    intervals = {"avoidable_bias": (-0.01, 0.02), "variance": (0.001, 0.05),
+                 "data_mismatch": (-0.03, 0.15), "dev_overfitting": None}
+    result = bias_variance(0.0, 0.04, 0.10, train_dev_error=0.05, intervals=intervals)
+    assert result.gaps["data_mismatch"] == pytest.approx(0.05)  # the largest, not significant
+    assert result.significant == {"avoidable_bias": False, "variance": True,
+                                  "data_mismatch": False, "dev_overfitting": False}
+    assert result.dominant == "variance"
+    nothing = bias_variance(0.0, 0.04, 0.10, train_dev_error=0.05,
+                            intervals={**intervals, "variance": (-0.001, 0.02)})
+    assert nothing.dominant is None and nothing.actions == ()

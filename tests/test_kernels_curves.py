@@ -109,3 +109,21 @@ def test_histograms_of_batches_add_up():
                          for c in (0, 1)])
     np.testing.assert_array_equal(whole, expected)
     assert float(binned_curve(whole).tps[-1]) == label.sum()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reweighted_curve_areas_equal_sklearns_weighted_ones(seed):
+    """A curve sorted once and re-weighted by bootstrap-like counts (zeros included, ties from
+    rounded scores) has scikit-learn's weighted areas."""
+    from jaxdiag.kernels import curve_order, reweighted_curve
+
+    rng = np.random.default_rng(seed)
+    y = rng.random(500) < 0.3
+    score = np.round(rng.random(500), 2).astype(np.float32)
+    order = curve_order(jax.numpy.asarray(score), jax.numpy.asarray(y))
+    for weight in (np.ones(500), rng.integers(0, 4, 500)):
+        curve = reweighted_curve(order, jax.numpy.asarray(weight, np.float32))
+        assert float(roc_auc(curve)) == pytest.approx(
+            roc_auc_score(y, score, sample_weight=weight), abs=1e-6)
+        assert float(average_precision(curve)) == pytest.approx(
+            average_precision_score(y, score, sample_weight=weight), abs=1e-6)

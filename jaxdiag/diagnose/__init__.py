@@ -1,11 +1,18 @@
 """Floor 5: diagnoses of what the error is made of and what to do next."""
 
 from jaxdiag.diagnose.bias_variance import ACTIONS, GAPS, BiasVariance, bias_variance
+from jaxdiag.diagnose.compare_models import McNemar, ModelComparison, compare_models, mcnemar
 from jaxdiag.diagnose.error_analysis import (
     Mistakes,
     costly_confusions,
     error_categories,
     worst_mistakes,
+)
+from jaxdiag.diagnose.intervals import (
+    ErrorIntervals,
+    dev_set_resolution,
+    error_intervals,
+    wilson_interval,
 )
 from jaxdiag.diagnose.label_errors import (
     LabelErrors,
@@ -39,9 +46,12 @@ __all__ = [
     "STAGES",
     "BiasVariance",
     "CurveFinding",
+    "ErrorIntervals",
     "LabelErrors",
     "LearningCurve",
+    "McNemar",
     "Mistakes",
+    "ModelComparison",
     "NextStep",
     "OverfitResult",
     "Overfitting",
@@ -50,9 +60,12 @@ __all__ = [
     "bias_variance",
     "chance_level_check",
     "choose_model",
+    "compare_models",
     "costly_confusions",
     "cross_validated_probabilities",
+    "dev_set_resolution",
     "error_categories",
+    "error_intervals",
     "find_label_errors",
     "fit_power_law",
     "initial_loss_check",
@@ -60,8 +73,10 @@ __all__ = [
     "label_check",
     "learning_curve",
     "loss_curve_pathologies",
+    "mcnemar",
     "next_steps",
     "overfit_one_batch",
     "overfitting_from_curves",
+    "wilson_interval",
     "worst_mistakes",
 ]

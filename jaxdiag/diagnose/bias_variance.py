@@ -6,6 +6,7 @@ References:
 """
 
 import numbers
+from collections.abc import Mapping
 from typing import NamedTuple
 
 ACTIONS = {
@@ -34,6 +35,17 @@ ACTIONS = {
 GAPS = tuple(ACTIONS)
 
 
+def gap_terms(has_train_dev: bool, has_test: bool) -> dict[str, tuple[str, str] | None]:
+    """Each gap as the pair of errors it subtracts, (minuend, subtrahend); None where the
+    splits it needs are missing. Without a train-dev split, variance is dev - train."""
+    return {
+        "avoidable_bias": ("train", "human"),
+        "variance": ("train_dev" if has_train_dev else "dev", "train"),
+        "data_mismatch": ("dev", "train_dev") if has_train_dev else None,
+        "dev_overfitting": ("test", "dev") if has_test else None,
+    }
+
+
 class BiasVariance(NamedTuple):
     """The decomposition of the test error into gaps, each a difference of error fractions.
 
@@ -43,18 +55,26 @@ class BiasVariance(NamedTuple):
              "variance": train_dev - train (dev - train without a train-dev set),
              "data_mismatch": dev - train_dev (None without a train-dev set),
              "dev_overfitting": test - dev (None without a test error)}.
-      dominant: the name of the largest gap, or None when every gap is at most ``tolerance``.
+      dominant: the name of the largest gap, or None when every gap is at most ``tolerance``
+        or, given intervals, not significant.
       actions: recommended next steps for the dominant gap (empty when None).
+      intervals: {gap: (low, high) or None}, when given.
+      significant: {gap: whether its interval excludes 0}, None without intervals.
     """
 
     errors: dict[str, float | None]
     gaps: dict[str, float | None]
     dominant: str | None
     actions: tuple[str, ...]
+    intervals: dict[str, tuple[float, float] | None] | None = None
+    significant: dict[str, bool] | None = None
 
     def as_dict(self) -> dict:
         return {"errors": self.errors, "gaps": self.gaps, "dominant": self.dominant,
-                "actions": list(self.actions)}
+                "actions": list(self.actions),
+                "intervals": None if self.intervals is None else {
+                    k: None if v is None else list(v) for k, v in self.intervals.items()},
+                "significant": self.significant}
 
 
 def bias_variance(
@@ -64,6 +84,7 @@ def bias_variance(
     train_dev_error: float | None = None,
     test_error: float | None = None,
     tolerance: float = 0.0,
+    intervals: Mapping[str, tuple[float, float] | None] | None = None,
 ) -> BiasVariance:
     """Ng's bias / variance / data-mismatch analysis.
 
@@ -75,6 +96,8 @@ def bias_variance(
         variance from data mismatch.
       test_error: error on the test set (target distribution).
       tolerance: gaps at most this large do not count as dominant.
+      intervals: each gap's confidence interval (``error_intervals(...).gaps``); a gap whose
+        interval contains 0 is not significant and is never the dominant one.
 
     Returns:
       BiasVariance with the gaps, the dominant one and what to do about it.
@@ -96,15 +119,17 @@ def bias_variance(
                 f"{name}_error: expected an error fraction in [0, 1], found {value!r}."
             )
     errors = {name: None if v is None else float(v) for name, v in errors.items()}
-    human_error, train_error, dev_error = errors["human"], errors["train"], errors["dev"]
-    train_dev_error, test_error = errors["train_dev"], errors["test"]
-    held_out = dev_error if train_dev_error is None else train_dev_error
-    gaps = {
-        "avoidable_bias": train_error - human_error,
-        "variance": held_out - train_error,
-        "data_mismatch": None if train_dev_error is None else dev_error - train_dev_error,
-        "dev_overfitting": None if test_error is None else test_error - dev_error,
-    }
-    present = {k: v for k, v in gaps.items() if v is not None and v > tolerance}
+    terms = gap_terms(errors["train_dev"] is not None, errors["test"] is not None)
+    gaps = {gap: None if term is None else errors[term[0]] - errors[term[1]]
+            for gap, term in terms.items()}
+    significant = None
+    if intervals is not None:
+        intervals = {gap: None if intervals.get(gap) is None else tuple(intervals[gap])
+                     for gap in gaps}
+        significant = {gap: interval is not None and (interval[0] > 0 or interval[1] < 0)
+                       for gap, interval in intervals.items()}
+    present = {k: v for k, v in gaps.items() if v is not None and v > tolerance
+               and (significant is None or significant[k])}
     dominant = max(present, key=present.get) if present else None
-    return BiasVariance(errors, gaps, dominant, ACTIONS[dominant] if dominant else ())
+    return BiasVariance(errors, gaps, dominant, ACTIONS[dominant] if dominant else (),
+                        intervals, significant)

@@ -15,7 +15,7 @@ from jaxdiag.experiment.config import (
     first_difference,
     load_config,
 )
-from jaxdiag.experiment.data_setup import load_splits
+from jaxdiag.experiment.data_setup import load_splits, target_kind
 from jaxdiag.experiment.evaluate import Evaluation, make_evaluator, make_predictor
 from jaxdiag.experiment.loop import FitResult, fit
 from jaxdiag.experiment.optimizer import make_optimizer, optimizer
@@ -58,4 +58,5 @@ __all__ = [
     "make_train_step",
     "make_train_steps",
     "optimizer",
+    "target_kind",
 ]

@@ -46,11 +46,13 @@ class DataConfig:
     source: "digits" (built in) or a path to a .npz / .csv file.
     target: the domain of dev and test: "shift" (held-out source examples moved into a
       synthetic target domain by blur_sigma, contrast and noise_std), "source" (held-out
-      source examples as they are) or a path to a file of target-domain examples.
+      source examples as they are), a path to a file of target-domain examples, or "auto":
+      "shift" for image inputs (n, h, w, c) and "source" for tabular ones (the synthetic
+      shift imitates a worse camera; it means nothing for table columns).
     """
 
     source: str = "digits"
-    target: str = "shift"
+    target: str = "auto"
     label_column: str = "label"
     target_fraction: float = 0.4
     train_dev_fraction: float = 0.15

@@ -17,15 +17,24 @@ from jaxdiag.experiment.config import DataConfig
 def load_splits(config: DataConfig) -> dict[str, Split]:
     """train / train_dev / dev / test (and test_source for a synthetic shift) per ``config``."""
     source = load_dataset(config.source, config.label_column, "data.source")
-    if config.target == "shift":
+    kind = target_kind(config.target, source)
+    if kind == "shift":
         target: Dataset | DomainShift | None = DomainShift(
             config.blur_sigma, config.contrast, config.noise_std)
-    elif config.target == "source":
+    elif kind == "source":
         target = None
     else:
         target = load_dataset(config.target, config.label_column, "data.target")
     return make_splits(source, target, target_fraction=config.target_fraction,
                        train_dev_fraction=config.train_dev_fraction, seed=config.seed)
+
+
+def target_kind(target: str, source: Dataset) -> str:
+    """What ``data.target`` means for ``source``: "shift", "source" or "file"; "auto" is
+    "shift" for images (inputs of shape (h, w, c)) and "source" for anything else."""
+    if target == "auto":
+        return "shift" if len(source.input_shape) == 3 else "source"
+    return target if target in ("shift", "source") else "file"
 
 
 def load_dataset(name: str, label_column: str, key: str) -> Dataset:

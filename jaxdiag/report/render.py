@@ -52,8 +52,9 @@ def render_report(run_dir: str | Path) -> Path:
         training = report["training"]
         state = ("finished" if report.get("complete") else
                  f"stopped at step {training['steps_done']} of {config['train']['steps']}")
+        target = report["data"].get("target", config["data"]["target"])
         subtitle = (f"{config['model']['name']} on {config['data']['source']} "
-                    f"(dev/test domain: {config['data']['target']}); {state}; run folder "
+                    f"(dev/test domain: {target}); {state}; run folder "
                     f"{run_dir.absolute()}")
         page = page_html(f"jaxdiag report: {config['name']}", subtitle, [s for s, _ in built])
         write_atomic(run_dir / HTML_FILE, page)

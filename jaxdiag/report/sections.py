@@ -83,7 +83,8 @@ def _splits(run: RunData) -> Built:
     body = markup("<p>{} classes, inputs of shape {}. train and train-dev come from the source "
                   "domain; dev and test from the target domain the model will meet. train-dev "
                   "separates variance (train → train-dev) from data mismatch (train-dev → "
-                  "dev).</p>{}", data["num_classes"], tuple(data["input_shape"]),
+                  "dev).</p>{}{}", data["num_classes"], tuple(data["input_shape"]),
+                  join(markup('<p class="note">{}</p>', note) for note in data.get("notes", ())),
                   table_html(header, rows))
     return Section("splits", title, "shown", body), {
         name: {"size": s["size"], "domain": s["domain"]} for name, s in splits.items()}

@@ -128,7 +128,8 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
     config = report["config"]
     lines = [
         f"run {config['name']}: {config['model']['name']} on {config['data']['source']}, "
-        f"dev/test domain: {config['data']['target']}",
+        f"dev/test domain: {report['data'].get('target', config['data']['target'])}",
+        *[f"note: {note}" for note in report["data"].get("notes", ())],
         "",
         *_format_sanity(report["sanity"]),
         "",
