@@ -9,6 +9,7 @@ import time
 import pytest
 
 from jaxdiag.cli import main
+from jaxdiag.diagnose import dev_set_resolution, wilson_interval
 
 NO_POPULATIONS = ["--set", "diagnose.label_errors=false", "--set", "diagnose.learning_curve=false",
                   "--set", "search.trials=0"]
@@ -32,7 +33,19 @@ def test_run_json_on_the_built_in_data(finished_run):
     assert bv["errors"]["human"] == 0.005
     assert bv["gaps"]["data_mismatch"] == pytest.approx(
         splits["dev"]["error"] - splits["train_dev"]["error"])
-    assert bv["dominant"] == "data_mismatch"
+    assert bv["dominant"] == "data_mismatch" and bv["significant"]["data_mismatch"]
+    uncertainty = report["uncertainty"]  # issue 27: every error with its interval
+    for name, split in splits.items():
+        mistakes = round(split["error"] * split["size"])
+        assert uncertainty["splits"][name]["wilson"] == pytest.approx(
+            wilson_interval(mistakes, split["size"]))
+        low, high = uncertainty["splits"][name]["bootstrap"]
+        assert low <= split["error"] <= high
+    for gap, interval in bv["intervals"].items():
+        assert bv["significant"][gap] == (interval[0] > 0 or interval[1] < 0)
+    assert uncertainty["dev_resolution"] == pytest.approx(
+        dev_set_resolution(splits["dev"]["size"], splits["dev"]["error"]))
+    assert report["data"]["target"] == "shift" and report["data"]["notes"] == []
     check = report["gradcheck"]
     assert check["ok"] and check["dtype"] == "float64" and check["failed"] == []
     assert set(check["leaves"]) == {f"dense_{i}/{p}" for i in range(2) for p in ("kernel", "bias")}

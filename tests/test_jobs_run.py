@@ -61,6 +61,44 @@ def test_shuffled_labels_make_the_label_mismatch_the_first_next_step(tmp_path):
     assert first["stage"] == "debug" and first["action"].startswith("labels do not match")
 
 
+def _tabular_csv(path, labels_shuffled: bool):
+    """1,500 rows of 12 features in 3 learnable classes, as a researcher's CSV."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 1500)
+    x = rng.normal(size=(1500, 12)) + 1.5 * np.eye(3, 12)[y]
+    if labels_shuffled:
+        y = rng.permutation(y)
+    rows = [",".join([*(f"{v:.4f}" for v in row), str(label)])
+            for row, label in zip(x, y, strict=True)]
+    path.write_text(",".join([*(f"f{i}" for i in range(12)), "label"]) + "\n"
+                    + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_tabular_data_gets_no_image_shift_and_its_shuffled_labels_are_caught(tmp_path, shuffled):
+    """Issue 27: tabular inputs keep dev/test in the source domain and the report says why;
+    a default human-level error is flagged as a guess; shuffled labels make the label/input
+    mismatch the first next step, and real labels never do."""
+    source = _tabular_csv(tmp_path / "table.csv", shuffled)
+    config = load_config(None, [
+        f"data.source={str(source)!r}", "train.steps=300", "train.eval_every=100",
+        "train.checkpoint_every=300", "model.hidden=[64]", "optimizer.learning_rate=3e-3",
+        "diagnose.overfit_steps=50", "diagnose.label_errors=false",
+        "diagnose.learning_curve=false", "search.trials=0"])
+    report = run_main_job(config, tmp_path / "runs", progress=False)
+    assert report["data"]["target"] == "source" and "test_source" not in report["splits"]
+    assert {s["domain"] for s in report["splits"].values()} == {"source"}
+    tabular, human = report["data"]["notes"]
+    assert "inputs are tabular" in tabular and "no synthetic shift" in tabular
+    assert "human_error is the default 0.5%" in human and "--set human_error=" in human
+    first = report["next_steps"][0]
+    mismatch = first["stage"] == "debug" and first["action"].startswith("labels do not match")
+    assert mismatch == shuffled, first
+    assert not shuffled or not any(s["action"].startswith("labels do not match")
+                                   for s in report["next_steps"][1:])
+
+
 class _NNXNet(nnx.Module):
     """A user's NNX model with BatchNorm and Dropout (the model that used to crash the job)."""
 

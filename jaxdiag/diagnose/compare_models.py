@@ -1,9 +1,9 @@
 """Is model B better than model A on the same examples? Paired bootstrap and McNemar's test.
 
-Both models are scored on every bootstrap resample of the same examples, so what they share
-(the hard examples) cancels out of the difference: a paired interval is much narrower than two
-separate ones. For the error rate McNemar's exact test is given too; it reads only the examples
-on which the two models disagree.
+Both models are scored on every (Poisson) bootstrap resample of the same examples, so what
+they share (the hard examples) cancels out of the difference: a paired interval is much
+narrower than two separate ones. For the error rate McNemar's exact test is given too; it
+reads only the examples on which the two models disagree.
 
 References:
   Q. McNemar, Note on the sampling error of the difference between correlated proportions or
@@ -139,8 +139,9 @@ def compare_models(
     if metric == "error":
         correct = [(p.argmax(axis=1) if p.ndim == 2 else p) == y for p in preds]
         values = [np.mean(~c) for c in correct]
-        samples = np.asarray(_paired_mistakes(key, *map(jnp.asarray, correct), resamples),
-                             np.float64) / len(y)
+        change, size = np.asarray(_paired_mistakes(key, *map(jnp.asarray, correct), resamples),
+                                  np.float64).T
+        samples = change / size
         test = mcnemar(*correct)
     else:
         problems = [_binary_problems(y, p, name) for p, name in zip(preds, ("pred_a", "pred_b"),
@@ -174,10 +175,12 @@ def _binary_problems(y: np.ndarray, pred: np.ndarray, name: str) -> tuple[np.nda
 
 @functools.partial(jax.jit, static_argnames="resamples")
 def _paired_mistakes(key, correct_a, correct_b, resamples):
-    """B's mistakes minus A's in each resample: float32 integers, exact below 2**24."""
+    """(B's mistakes minus A's, the resample's size) of each resample, (resamples, 2): float32
+    integers, exact below 2**24."""
     n = correct_a.shape[0]
     change = correct_a.astype(jnp.float32) - correct_b.astype(jnp.float32)
-    return bootstrap(lambda counts: change @ counts, n, key, resamples)
+    return bootstrap(lambda counts: jnp.stack([change @ counts, counts.sum()]), n, key,
+                     resamples)
 
 
 @functools.partial(jax.jit, static_argnames=("metric", "resamples"))

@@ -41,6 +41,7 @@ def next_steps(
     suspected_label_errors: float = 0.0,
     search_best: dict | None = None,
     overfitting: Overfitting | None = None,
+    search_min_gain: float = SEARCH_GAIN,
 ) -> list[NextStep]:
     """The recommended next steps, most urgent first.
 
@@ -57,10 +58,13 @@ def next_steps(
       suspected_label_errors: the share of training examples confident learning suspects.
       search_best: the best trial of a hyperparameter search that ran, {"hparams": {name:
         value}, "dev_error": fraction[, "model": the class it trained]}; the tuning step then
-        says whether it beat the model on dev (by at least half a point), with which values
-        and of which model.
+        says whether it beat the model on dev by at least ``search_min_gain``, with which
+        values and of which model.
       overfitting: dev loss that turned up while the training loss fell; with no bug, early
         stopping at its best step leads the gap-driven steps (Goodfellow 7.8).
+      search_min_gain: the smallest gain of dev error that counts (the main job passes the
+        dev set's significant difference, ``dev_set_resolution(n, error, power=0.5)``, or
+        twice the seed spread where larger); default half a point.
 
     Returns:
       NextStep list. Any "debug" step comes first and then only the first gap-driven step
@@ -118,12 +122,15 @@ def next_steps(
         gap_steps.append(NextStep(
             "data", "review the suspected label errors and relabel the real ones",
             f"confident learning suspects {suspected_label_errors:.1%} of the training labels"))
+    nothing = " and no significant gap" if decomposition.significant else \
+        " and no gap above tolerance"
     gap_steps.append(_tuning_step(decomposition.errors["dev"], search_best,
-                                  "no bug found" + ("" if gap else " and no gap above tolerance")))
+                                  "no bug found" + ("" if gap else nothing), search_min_gain))
     return gap_steps
 
 
-def _tuning_step(dev_error: float, search_best: dict | None, why: str) -> NextStep:
+def _tuning_step(dev_error: float, search_best: dict | None, why: str,
+                 min_gain: float) -> NextStep:
     if search_best is None:
         return NextStep("tune", "tune the hyperparameters (random or quasi-random search: "
                         "jaxdiag sweep)", why)
@@ -131,8 +138,10 @@ def _tuning_step(dev_error: float, search_best: dict | None, why: str) -> NextSt
                        for k, v in search_best["hparams"].items())
     versus = f"dev error {search_best['dev_error']:.2%} against the model's {dev_error:.2%}"
     of = f" of {search_best['model']}" if search_best.get("model") else ""
-    if search_best["dev_error"] <= dev_error - SEARCH_GAIN:
+    if search_best["dev_error"] <= dev_error - min_gain:
         return NextStep("tune", f"retrain with the search's best hyperparameters{of} ({values})",
-                        f"{why}; the random search's best trial has {versus}")
+                        f"{why}; the random search's best trial has {versus}, a gain above the "
+                        f"{min_gain:.2%} this dev set resolves")
     return NextStep("tune", "search wider or longer (jaxdiag sweep): the random search found "
-                    "nothing clearly better", f"{why}; its best trial has {versus}")
+                    "nothing significantly better", f"{why}; its best trial has {versus}, "
+                    f"within the {min_gain:.2%} this dev set cannot tell apart")

@@ -22,7 +22,9 @@ from jaxdiag.diagnose import (
     chance_level_check,
     costly_confusions,
     cross_validated_probabilities,
+    dev_set_resolution,
     error_categories,
+    error_intervals,
     find_label_errors,
     initial_loss_check,
     input_scale_check,
@@ -212,8 +214,10 @@ def run_main_job(
                          for name, (x, _) in arrays.items()}
         _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
+        uncertainty = _uncertainty(config, probabilities, arrays)
         decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
-                                      errors["train_dev"], errors["test"])
+                                      errors["train_dev"], errors["test"],
+                                      intervals=uncertainty["gaps"])
         steps_logged, losses_logged = zip(*result.history.train_loss, strict=True)
         curve = loss_curve_pathologies(np.array(steps_logged), np.array(losses_logged),
                                        initial_loss=sanity["overfit"].initial_loss)
@@ -234,7 +238,8 @@ def run_main_job(
             overfit=sanity["overfit"], curve=curve, learning_curve=lc,
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
             search_best=None if search is None or search["best"] is None
-            else {**search["best"], "model": search["model"]}, overfitting=overfitting)
+            else {**search["best"], "model": search["model"]}, overfitting=overfitting,
+            search_min_gain=uncertainty["dev_significant_gain"])
         report["layer_histograms"]["last"] = _histogram_lists(
             int(final.step), snapshot(final.params, final.model_state, *batch, dropout_key))
         report["sanity"]["checks"] = [c.as_dict() for c in checks]
@@ -252,6 +257,7 @@ def run_main_job(
                 for name, evaluation in result.final.items()
             },
             "bias_variance": decomposition.as_dict(),
+            "uncertainty": uncertainty,
             "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
                         "alerts": distinct_alerts(result.history.monitor)},
             "loss_curve": [f.as_dict() for f in curve],
@@ -288,6 +294,19 @@ def data_notes(config: RunConfig, train) -> list[str]:
             "the error of a human expert or of the best known system, e.g. jaxdiag run --set "
             "human_error=0.05.")
     return notes
+
+
+def _uncertainty(config: RunConfig, probabilities: dict[str, np.ndarray], arrays: dict) -> dict:
+    """``error_intervals`` of every split of the final model (Wilson per split, bootstrap per
+    gap, one compiled call) with the dev set's resolution: the smallest difference it detects
+    (95% confidence, 80% power) and the smallest measured gain that is significant."""
+    mistakes = {name: int(np.sum(np.argmax(p, axis=1) != arrays[name][1]))
+                for name, p in probabilities.items()}
+    sizes = {name: len(arrays[name][1]) for name in probabilities}
+    result = error_intervals(mistakes, sizes, config.human_error, seed=config.seed).as_dict()
+    n, error = sizes["dev"], mistakes["dev"] / sizes["dev"]
+    return {**result, "dev_resolution": dev_set_resolution(n, error),
+            "dev_significant_gain": dev_set_resolution(n, error, power=0.5)}
 
 
 def _check_logits(model: Model, train) -> None:

@@ -14,41 +14,64 @@ GAP_NAMES = {"avoidable_bias": "avoidable bias\n(train - human)",
              "dev_overfitting": "dev overfitting\n(test - dev)"}
 
 
-def draw_bias_variance(decomposition: dict) -> Figure:
-    """Ng's decomposition: each error level as a bar, then each gap, the dominant one in red.
+def draw_bias_variance(decomposition: dict, splits: dict | None = None) -> Figure:
+    """Ng's decomposition: each error level as a bar, then each gap, the dominant one in red;
+    with intervals, each bar carries its error bar and a non-significant gap is hatched.
 
     Args:
       decomposition: ``BiasVariance.as_dict()``: {"errors": {level: fraction or None},
-        "gaps": {gap: fraction or None}, "dominant": gap name or None}.
+        "gaps": {gap: fraction or None}, "dominant": gap name or None[, "intervals": {gap:
+        [low, high] or None}, "significant": {gap: bool}]}.
+      splits: ``ErrorIntervals.as_dict()["splits"]``, {split: {"wilson": [low, high]}}, or None.
 
     Returns:
       A figure of two panels: errors (%) and gaps (percentage points).
     """
     figure = Figure(figsize=(11, 3.8), layout="constrained")
     levels_ax, gaps_ax = figure.subplots(1, 2, width_ratios=(1, 1.3))
-    levels = [(label, decomposition["errors"][k]) for k, label in ERROR_LEVELS.items()
+    levels = [(k, label, decomposition["errors"][k]) for k, label in ERROR_LEVELS.items()
               if decomposition["errors"].get(k) is not None]
-    values = [100 * v for _, v in levels]
-    bars = levels_ax.bar([label for label, _ in levels], values,
+    values = [100 * v for _, _, v in levels]
+    errors = None
+    if splits:
+        errors = np.array([[100 * (v - splits[k]["wilson"][0]), 100 * (splits[k]["wilson"][1] - v)]
+                           if k in splits else [0.0, 0.0] for k, _, v in levels]).T
+    bars = levels_ax.bar([label for _, label, _ in levels], values, yerr=errors, capsize=3,
                          color=["0.6", "C0", "C1", "C2", "C3"][:len(levels)])
     levels_ax.bar_label(bars, [f"{v:.2f}%" for v in values], fontsize=8)
     levels_ax.axhline(100 * decomposition["errors"]["human"], color="0.3", ls=":", lw=1,
                       label="human level (Bayes proxy)")
-    levels_ax.set(ylabel="error (%)", title="error at each level")
+    levels_ax.set(ylabel="error (%)", title="error at each level"
+                  + (" (Wilson intervals)" if splits else ""))
     levels_ax.legend(fontsize=8)
     gaps = [(k, v) for k, v in decomposition["gaps"].items() if v is not None]
     gap_values = [100 * v for _, v in gaps]
     colors = ["crimson" if k == decomposition["dominant"] else "0.55" for k, _ in gaps]
-    bars = gaps_ax.barh([GAP_NAMES.get(k, k) for k, _ in gaps], gap_values, color=colors)
+    intervals = decomposition.get("intervals")
+    spans = None
+    if intervals:
+        spans = np.array([[100 * (v - intervals[k][0]), 100 * (intervals[k][1] - v)]
+                          for k, v in gaps]).T
+    bars = gaps_ax.barh([GAP_NAMES.get(k, k) for k, _ in gaps], gap_values, color=colors,
+                        xerr=spans, capsize=3)
+    if intervals:
+        for bar, (k, _) in zip(bars, gaps, strict=True):
+            if not decomposition["significant"][k]:
+                bar.set(hatch="//", alpha=0.5)
     gaps_ax.bar_label(bars, [f"{v:+.2f}" for v in gap_values], fontsize=8, padding=2)
     gaps_ax.axvline(0, color="0.3", lw=0.8)
-    low, high = min(0.0, *gap_values), max(0.0, *gap_values)
+    ends = np.array(gap_values)
+    if spans is not None:
+        ends = np.concatenate([ends - spans[0], ends + spans[1]])
+    low, high = min(0.0, *ends.tolist()), max(0.0, *ends.tolist())
     gaps_ax.set_xlim(low - 0.15 * (high - low) - 0.1, high + 0.15 * (high - low) + 0.1)
     gaps_ax.invert_yaxis()
     gaps_ax.tick_params(axis="y", labelsize=8)
     dominant = decomposition["dominant"]
-    gaps_ax.set(xlabel="gap (percentage points)",
+    gaps_ax.set(xlabel="gap (percentage points)"
+                + ("; hatched: interval contains 0" if intervals else ""),
                 title="gaps" + (f": {dominant.replace('_', ' ')} dominates (red)" if dominant
+                                else ": none significant" if intervals
                                 else ": none above tolerance"))
     for ax in (levels_ax, gaps_ax):
         ax.grid(alpha=0.3, axis="x" if ax is gaps_ax else "y")

@@ -75,17 +75,31 @@ def _splits(run: RunData) -> Built:
     title = "Data splits"
     splits = run.report["splits"]
     scored = "error" in next(iter(splits.values()))
-    header = ["split", "domain", "examples", *(["loss", "error", "accuracy"] if scored else [])]
+    uncertainty = run.report.get("uncertainty")  # absent before the run finished
+    level = f"{uncertainty['confidence']:.0%} interval" if uncertainty else ""
+    header = ["split", "domain", "examples",
+              *(["loss", "error", level, "accuracy"] if uncertainty else
+                ["loss", "error", "accuracy"] if scored else [])]
     rows = [[name, s["domain"], s["size"],
-             *([f"{s['loss']:.4f}", _pct(s["error"]), _pct(s["accuracy"])] if scored else [])]
+             *([f"{s['loss']:.4f}", _pct(s["error"])] if scored else []),
+             *([_interval(uncertainty["splits"][name]["wilson"])] if uncertainty else []),
+             *([_pct(s["accuracy"])] if scored else [])]
             for name, s in splits.items()]
     data = run.report["data"]
+    resolution = markup(
+        "<p>Intervals are Wilson's, at {} confidence. With {} dev examples at {} error, the dev "
+        "set detects a difference between two models of <b>{}</b> (80% power); a measured gain "
+        "below {} is not significant (Ng: size the dev set to detect the differences you care "
+        "about).</p>", f"{uncertainty['confidence']:.0%}",
+        uncertainty["splits"]["dev"]["size"], _pct(uncertainty["splits"]["dev"]["error"]),
+        _pct(uncertainty["dev_resolution"]), _pct(uncertainty["dev_significant_gain"])
+    ) if uncertainty else ""
     body = markup("<p>{} classes, inputs of shape {}. train and train-dev come from the source "
                   "domain; dev and test from the target domain the model will meet. train-dev "
                   "separates variance (train → train-dev) from data mismatch (train-dev → "
-                  "dev).</p>{}{}", data["num_classes"], tuple(data["input_shape"]),
+                  "dev).</p>{}{}{}", data["num_classes"], tuple(data["input_shape"]),
                   join(markup('<p class="note">{}</p>', note) for note in data.get("notes", ())),
-                  table_html(header, rows))
+                  table_html(header, rows), resolution)
     return Section("splits", title, "shown", body), {
         name: {"size": s["size"], "domain": s["domain"]} for name, s in splits.items()}
 
@@ -145,15 +159,33 @@ def _bias_variance(run: RunData) -> Built:
     decomposition = run.report.get("bias_variance")
     if decomposition is None:
         return _not_reached(run, "bias_variance", title)
-    path = _save(run, "bias_variance", draw_bias_variance(decomposition))
+    uncertainty = run.report.get("uncertainty")
+    path = _save(run, "bias_variance", draw_bias_variance(
+        decomposition, uncertainty["splits"] if uncertainty else None))
     dominant = decomposition["dominant"]
     actions = join(markup("<li>{}</li>", a) for a in decomposition["actions"])
-    body = markup("<p>Human-level error {} stands in for the Bayes error. {}",
+    intervals = decomposition.get("intervals")
+    rows = [[gap.replace("_", " "), f"{100 * value:+.2f}",
+             _interval(intervals[gap], points=True) if intervals else "",
+             ("significant" if decomposition["significant"][gap] else "not significant")
+             if intervals else ""]
+            for gap, value in decomposition["gaps"].items() if value is not None]
+    table = table_html(["gap", "points", f"{uncertainty['confidence']:.0%} bootstrap interval",
+                        "verdict"], rows) if intervals else ""
+    body = markup("<p>Human-level error {} stands in for the Bayes error. {}{}",
                   _pct(decomposition["errors"]["human"]),
-                  markup("The largest gap is <b>{}</b>; its remedies:</p><ul>{}</ul>",
+                  markup("The largest significant gap is <b>{}</b>; its remedies:</p><ul>{}</ul>",
                          dominant.replace("_", " "), actions) if dominant
-                  else Html("No gap is above tolerance.</p>"))
+                  else Html("No gap is significant and above tolerance: the splits are too "
+                            "small to tell, or the model is as good as the data allow.</p>"),
+                  table)
     return Section("bias_variance", title, "shown", body, (path,)), {"dominant": dominant}
+
+
+def _interval(interval: list[float], points: bool = False) -> str:
+    """"[low, high]" in percent (or, for a gap, in percentage points)."""
+    low, high = (100 * v for v in interval)
+    return f"[{low:+.2f}, {high:+.2f}]" if points else f"[{low:.2f}%, {high:.2f}%]"
 
 
 def _scored(run: RunData, section_id: str, title: str,

@@ -133,11 +133,17 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
         "",
         *_format_sanity(report["sanity"]),
         "",
-        f"{'split':<12}{'domain':<8}{'size':>6}{'loss':>9}{'error':>9}{'accuracy':>10}",
+        f"{'split':<12}{'domain':<8}{'size':>6}{'loss':>9}{'error':>9}{'95% interval':>18}"
+        f"{'accuracy':>10}",
     ]
+    uncertainty = report["uncertainty"]
     for name, s in report["splits"].items():
+        low, high = uncertainty["splits"][name]["wilson"]
         lines.append(f"{name:<12}{s['domain']:<8}{s['size']:>6}{s['loss']:>9.4f}"
-                     f"{s['error']:>9.2%}{s['accuracy']:>10.2%}")
+                     f"{s['error']:>9.2%}{f'[{low:.2%}, {high:.2%}]':>18}{s['accuracy']:>10.2%}")
+    lines.append(f"the {uncertainty['splits']['dev']['size']} dev examples detect a difference "
+                 f"of {uncertainty['dev_resolution']:.2%} between two models (95% confidence, "
+                 f"80% power); gains below {uncertainty['dev_significant_gain']:.2%} are noise")
     training = report["training"]
     if training["diverged_at"] is not None:
         lines.append(f"\ntraining diverged (NaN/Inf loss) at step {training['diverged_at']}")
@@ -148,13 +154,18 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
     bv = report["bias_variance"]
     lines += ["", f"bias / variance (human-level error {bv['errors']['human']:.2%})"]
     for gap in GAP_LABELS:
-        value = bv["gaps"][gap]
-        lines.append(f"  {GAP_LABELS[gap]:<38}{'n/a' if value is None else f'{value:+.2%}':>8}")
+        value, interval = bv["gaps"][gap], bv["intervals"][gap]
+        verdict = "" if interval is None else (
+            f"  [{interval[0]:+.2%}, {interval[1]:+.2%}]"
+            + ("" if bv["significant"][gap] else " not significant"))
+        lines.append(f"  {GAP_LABELS[gap]:<38}{'n/a' if value is None else f'{value:+.2%}':>8}"
+                     + verdict)
     if bv["dominant"]:
         lines.append(f"  dominant: {bv['dominant'].replace('_', ' ')} (its actions are in the "
                      "next steps below)")
     else:
-        lines.append("  no gap above tolerance: the model is at human level on every split")
+        lines.append("  no significant gap above tolerance: the splits are too small to tell, "
+                     "or the model is at human level on every split")
     check = report["gradcheck"]
     lines += ["", "gradient check on one batch (float64): "
               + ("passed" if check["ok"] else f"FAILED at {', '.join(check['failed'])}")
