@@ -18,6 +18,7 @@ def _linear(params, x):
 def test_your_own_plain_function_is_trained_diagnosed_and_reported(tmp_path):
     config = load_config(None, ["name='linear'", "train.steps=200", "train.eval_every=100",
                                 "train.checkpoint_every=100", "optimizer.learning_rate=1e-2",
+                                "train.seeds=3",
                                 "diagnose.overfit_steps=50", "diagnose.label_errors=false",
                                 "diagnose.learning_curve=false", "search.trials=0"])
     params = {"w": np.zeros((64, 10), np.float32), "b": np.zeros(10, np.float32)}
@@ -28,8 +29,21 @@ def test_your_own_plain_function_is_trained_diagnosed_and_reported(tmp_path):
     histograms = report["layer_histograms"]
     assert histograms["first"]["activations"] == {} and sorted(histograms["last"]["gradients"]) \
         == ["b", "w"]
-    sections = json.loads(render_report(tmp_path / "linear").with_name(
-        "report.json").read_text())["report"]["sections"]
+    # train.seeds: the baseline trained 3 more times as one population (from the same weights,
+    # seeds drawing the minibatches), every split's error with its spread over them
+    seeds = report["seeds"]
+    assert seeds["seeds"] == 3 and list(seeds["errors"]) == list(report["splits"])
+    for name, errors in seeds["errors"].items():
+        size = report["splits"][name]["size"]
+        assert len(errors) == 3 and all(round(e * size) == pytest.approx(e * size)
+                                        for e in errors)
+        assert seeds["std"][name] == pytest.approx(np.std(errors, ddof=1))
+        assert seeds["mean"][name] == pytest.approx(np.mean(errors))
+    dev = report["splits"]["dev"]["error"]  # the same model, optimizer and steps
+    assert abs(dev - seeds["mean"]["dev"]) < 4 * seeds["std"]["dev"] + 0.02
+    html_path = render_report(tmp_path / "linear")
+    assert "error over 3 seeds" in html_path.read_text()
+    sections = json.loads(html_path.with_name("report.json").read_text())["report"]["sections"]
     assert sections["histograms"]["figures"] == ["figures/gradient_histograms.png"]
     assert sections["pr_roc"]["status"] == "shown"
 

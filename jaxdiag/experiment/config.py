@@ -151,6 +151,9 @@ class TrainConfig:
       loss, accuracy, f1, roc_auc; losses and errors are minimized, the rest maximized.
       Empty: no best checkpoint and no early stopping.
     patience: stop after this many evaluations without improvement (0: never stop early).
+    seeds: ``jaxdiag run`` also trains this many copies of the baseline (its model, optimizer
+      and hyperparameters, seeds drawn from the run's seed) as one population, and reports the
+      spread of every split's error over them; 1: none.
     A sweep's members use steps and batch_size (they are not checkpointed one by one).
     """
 
@@ -161,9 +164,11 @@ class TrainConfig:
     checkpoint_every: int = 500
     select: str = "loss"
     patience: int = 0
+    seeds: int = 1
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "log_every", "eval_every", "checkpoint_every"):
+        for name in ("steps", "batch_size", "log_every", "eval_every", "checkpoint_every",
+                     "seeds"):
             value = getattr(self, name)
             require_key(value > 0, f"train.{name}", "a positive integer", value)
         require_key(self.patience >= 0, "train.patience", "an integer >= 0", self.patience)

@@ -36,6 +36,7 @@ from jaxdiag.diagnose import (
     overfitting_from_curves,
     worst_mistakes,
 )
+from jaxdiag.diagnose.subset_models import train_on_subsets
 from jaxdiag.experiment import (
     Evaluation,
     LossFn,
@@ -215,6 +216,7 @@ def run_main_job(
         _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
         uncertainty = _uncertainty(config, probabilities, arrays)
+        seeds = seed_spread(config, task, arrays, progress)
         decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
                                       errors["train_dev"], errors["test"],
                                       intervals=uncertainty["gaps"])
@@ -239,7 +241,8 @@ def run_main_job(
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
             search_best=None if search is None or search["best"] is None
             else {**search["best"], "model": search["model"]}, overfitting=overfitting,
-            search_min_gain=uncertainty["dev_significant_gain"])
+            search_min_gain=max(uncertainty["dev_significant_gain"],
+                                0.0 if seeds is None else 2 * seeds["std"]["dev"]))
         report["layer_histograms"]["last"] = _histogram_lists(
             int(final.step), snapshot(final.params, final.model_state, *batch, dropout_key))
         report["sanity"]["checks"] = [c.as_dict() for c in checks]
@@ -258,6 +261,7 @@ def run_main_job(
             },
             "bias_variance": decomposition.as_dict(),
             "uncertainty": uncertainty,
+            "seeds": seeds,
             "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
                         "alerts": distinct_alerts(result.history.monitor)},
             "loss_curve": [f.as_dict() for f in curve],
@@ -307,6 +311,33 @@ def _uncertainty(config: RunConfig, probabilities: dict[str, np.ndarray], arrays
     n, error = sizes["dev"], mistakes["dev"] / sizes["dev"]
     return {**result, "dev_resolution": dev_set_resolution(n, error),
             "dev_significant_gain": dev_set_resolution(n, error, power=0.5)}
+
+
+def seed_spread(config: RunConfig, task: Task, arrays: dict, progress: bool) -> dict | None:
+    """``config.train.seeds`` copies of the baseline (``task`` at the run's optimizer
+    hyperparameters and steps) trained as one population, member s seeded ``config.seed *
+    1000 + s``; None for fewer than 2 seeds.
+
+    Returns:
+      {"seeds": S, "errors": {split: [S errors]}, "mean": {split: float}, "std": {split: the
+      standard deviation over seeds, ddof 1}}.
+    """
+    count = config.train.seeds
+    if count < 2:
+        return None
+    x, y = arrays["train"]
+    _, result = train_on_subsets(
+        x, y, np.ones((count, len(y)), bool), task, dev=arrays["dev"], steps=config.train.steps,
+        batch_size=config.train.batch_size, learning_rate=config.optimizer.learning_rate,
+        weight_decay=config.optimizer.weight_decay, seed=config.seed,
+        progress="seeds" if progress else None)
+    logits = jax.jit(jax.vmap(task.logits, in_axes=(0, 0, None)))
+    errors = {name: np.mean(np.argmax(np.asarray(logits(result.params, result.model_state, xs)),
+                                      axis=-1) != ys, axis=1)
+              for name, (xs, ys) in arrays.items()}
+    return {"seeds": count, "errors": {k: v.tolist() for k, v in errors.items()},
+            "mean": {k: float(v.mean()) for k, v in errors.items()},
+            "std": {k: float(v.std(ddof=1)) for k, v in errors.items()}}
 
 
 def _check_logits(model: Model, train) -> None:

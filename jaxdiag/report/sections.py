@@ -77,13 +77,16 @@ def _splits(run: RunData) -> Built:
     scored = "error" in next(iter(splits.values()))
     uncertainty = run.report.get("uncertainty")  # absent before the run finished
     level = f"{uncertainty['confidence']:.0%} interval" if uncertainty else ""
+    seeds = run.report.get("seeds")
     header = ["split", "domain", "examples",
               *(["loss", "error", level, "accuracy"] if uncertainty else
-                ["loss", "error", "accuracy"] if scored else [])]
+                ["loss", "error", "accuracy"] if scored else []),
+              *([f"error over {seeds['seeds']} seeds"] if seeds else [])]
     rows = [[name, s["domain"], s["size"],
              *([f"{s['loss']:.4f}", _pct(s["error"])] if scored else []),
              *([_interval(uncertainty["splits"][name]["wilson"])] if uncertainty else []),
-             *([_pct(s["accuracy"])] if scored else [])]
+             *([_pct(s["accuracy"])] if scored else []),
+             *([f"{_pct(seeds['mean'][name])} ± {_pct(seeds['std'][name])}"] if seeds else [])]
             for name, s in splits.items()]
     data = run.report["data"]
     resolution = markup(

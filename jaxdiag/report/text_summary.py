@@ -141,6 +141,11 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
         low, high = uncertainty["splits"][name]["wilson"]
         lines.append(f"{name:<12}{s['domain']:<8}{s['size']:>6}{s['loss']:>9.4f}"
                      f"{s['error']:>9.2%}{f'[{low:.2%}, {high:.2%}]':>18}{s['accuracy']:>10.2%}")
+    seeds = report.get("seeds")
+    if seeds:
+        lines.append(f"over {seeds['seeds']} seeds (mean ± sd): " + ", ".join(
+            f"{name} {seeds['mean'][name]:.2%} ± {seeds['std'][name]:.2%}"
+            for name in report["splits"]))
     lines.append(f"the {uncertainty['splits']['dev']['size']} dev examples detect a difference "
                  f"of {uncertainty['dev_resolution']:.2%} between two models (95% confidence, "
                  f"80% power); gains below {uncertainty['dev_significant_gain']:.2%} are noise")
