@@ -48,7 +48,11 @@ def test_gap_intervals_subtract_both_splits_and_hold_human_error_fixed():
     mistakes = {"train": 10, "train_dev": 6, "dev": 40, "test": 44}
     result = error_intervals(mistakes, sizes, 0.02)
     low, high = result.gaps["avoidable_bias"]
-    assert (low, high) == pytest.approx(np.subtract(result.splits["train"]["bootstrap"], 0.02))
+    assert (low, high) == pytest.approx(np.subtract(result.splits["train"]["wilson"], 0.02))
+    no_mistakes = error_intervals({"train": 0, "dev": 5}, {"train": 900, "dev": 100}, 0.001)
+    low, high = no_mistakes.gaps["avoidable_bias"]  # not the bootstrap's point at -0.1%
+    assert low == -0.001 and high == pytest.approx(wilson_interval(0, 900)[1] - 0.001)
+    assert high > 0
     for gap, (a, b) in {"variance": ("train_dev", "train"), "data_mismatch": ("dev", "train_dev"),
                         "dev_overfitting": ("test", "dev")}.items():
         low, high = result.gaps[gap]

@@ -91,7 +91,8 @@ class ErrorIntervals(NamedTuple):
     Attributes:
       splits: {split: {"error", "size", "wilson": (low, high), "bootstrap": (low, high)}}.
       gaps: {gap: (low, high) or None where the gap is not defined}: percentile intervals of
-        the gap over resamples of both splits it subtracts (the human-level error is fixed).
+        the gap over resamples of both splits it subtracts; the avoidable bias, train error
+        minus the fixed human-level error, is the train error's Wilson interval shifted.
       confidence, resamples: the intervals' level and the number of bootstrap resamples.
     """
 
@@ -153,4 +154,8 @@ def error_intervals(
     gaps = {gap: None if term is None else
             percentile_interval(samples[term[0]] - samples[term[1]], confidence)
             for gap, term in terms.items()}
+    # against the fixed human-level error the closed form holds, and it does not collapse to a
+    # point at 0 mistakes as the bootstrap does
+    low, high = splits["train"]["wilson"]
+    gaps["avoidable_bias"] = (low - human_error, high - human_error)
     return ErrorIntervals(splits, gaps, confidence, resamples)
