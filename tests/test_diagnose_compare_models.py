@@ -25,8 +25,9 @@ def _numpy_paired_bootstrap(y, a, b, score, resamples, seed):
     return np.array([score(y[i], b[i]) - score(y[i], a[i]) for i in drawn])
 
 
-@pytest.mark.parametrize(("metric", "score"), [("roc_auc", roc_auc_score),
-                                               ("average_precision", average_precision_score)])
+@pytest.mark.parametrize(("metric", "score"), [
+    ("roc_auc", roc_auc_score),
+    pytest.param("average_precision", average_precision_score, marks=pytest.mark.slow)])
 def test_paired_bootstrap_of_a_ranking_metric_matches_numpy_and_sklearn(metric, score):
     rng = np.random.default_rng(0)
     y = (rng.random(400) < 0.4).astype(int)
@@ -47,7 +48,7 @@ def test_multiclass_scores_average_each_class_against_the_rest():
     y = rng.integers(0, 3, 300)
     a, b = rng.random((300, 3)), rng.random((300, 3)) + np.eye(3)[y] * 0.3
     a, b = a / a.sum(axis=1, keepdims=True), b / b.sum(axis=1, keepdims=True)
-    result = compare_models(y, a, b, metric="roc_auc", resamples=200)
+    result = compare_models(y, a, b, metric="roc_auc", resamples=100)
     assert result.a == pytest.approx(roc_auc_score(y, a, multi_class="ovr"), abs=1e-6)
     assert result.b == pytest.approx(roc_auc_score(y, b, multi_class="ovr"), abs=1e-6)
 
@@ -60,7 +61,7 @@ def test_error_comparison_of_a_model_with_itself_finds_nothing():
     assert same.difference == 0 and same.interval == (0.0, 0.0) and same.p_value == 1.0
     assert same.mcnemar.p_value == 1.0
     better = np.where(rng.random(500) < 0.5, y, probabilities.argmax(axis=1))
-    result = compare_models(y, probabilities, better, resamples=500)
+    result = compare_models(y, probabilities, better, resamples=200)
     assert result.difference == pytest.approx(np.mean(better != y) - np.mean(
         probabilities.argmax(axis=1) != y))
     assert result.interval[1] < 0 and result.p_value < 0.01 and result.mcnemar.p_value < 1e-6

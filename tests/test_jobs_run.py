@@ -89,7 +89,7 @@ def _tabular_csv(path, labels_shuffled: bool):
     return path
 
 
-@pytest.mark.parametrize("shuffled", [False, True])
+@pytest.mark.parametrize("shuffled", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_tabular_data_gets_no_image_shift_and_its_shuffled_labels_are_caught(tmp_path, shuffled):
     """Issue 27: tabular inputs keep dev/test in the source domain and the report says why;
     a default human-level error is flagged as a guess; shuffled labels make the label/input
