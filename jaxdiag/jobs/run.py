@@ -215,7 +215,7 @@ def run_main_job(
                          for name, (x, _) in arrays.items()}
         _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
-        uncertainty = _uncertainty(config, probabilities, arrays)
+        uncertainty = _uncertainty(config, result.final)
         seeds = seed_spread(config, task, arrays, progress)
         decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
                                       errors["train_dev"], errors["test"],
@@ -300,13 +300,13 @@ def data_notes(config: RunConfig, train) -> list[str]:
     return notes
 
 
-def _uncertainty(config: RunConfig, probabilities: dict[str, np.ndarray], arrays: dict) -> dict:
+def _uncertainty(config: RunConfig, final: dict[str, Evaluation]) -> dict:
     """``error_intervals`` of every split of the final model (Wilson per split, bootstrap per
-    gap, one compiled call) with the dev set's resolution: the smallest difference it detects
-    (95% confidence, 80% power) and the smallest measured gain that is significant."""
-    mistakes = {name: int(np.sum(np.argmax(p, axis=1) != arrays[name][1]))
-                for name, p in probabilities.items()}
-    sizes = {name: len(arrays[name][1]) for name in probabilities}
+    gap, one compiled call), its mistakes read off each split's confusion matrix, with the
+    dev set's resolution: the smallest difference it detects (95% confidence, 80% power) and
+    the smallest measured gain that is significant."""
+    sizes = {name: int(e.confusion.sum()) for name, e in final.items()}
+    mistakes = {name: sizes[name] - int(np.trace(e.confusion)) for name, e in final.items()}
     result = error_intervals(mistakes, sizes, config.human_error, seed=config.seed).as_dict()
     n, error = sizes["dev"], mistakes["dev"] / sizes["dev"]
     return {**result, "dev_resolution": dev_set_resolution(n, error),
