@@ -46,7 +46,8 @@ def tolerance(request):
 FAST_RUN = ["--set", "train.steps=400", "--set", "train.eval_every=200",
             "--set", "train.checkpoint_every=200", "--set", "model.hidden=[32]",
             "--set", "optimizer.learning_rate=3e-3", "--set", "diagnose.population_steps=200",
-            "--set", "diagnose.overfit_steps=200", "--no-progress"]
+            "--set", "diagnose.overfit_steps=200", "--set", "diagnose.lr_range_steps=60",
+            "--no-progress"]
 
 
 @pytest.fixture(scope="session")

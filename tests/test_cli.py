@@ -12,6 +12,7 @@ from jaxdiag.cli import main
 from jaxdiag.diagnose import dev_set_resolution, wilson_interval
 
 NO_POPULATIONS = ["--set", "diagnose.label_errors=false", "--set", "diagnose.learning_curve=false",
+                  "--set", "diagnose.lr_range=false",
                   "--set", "search.trials=0"]
 
 
@@ -46,6 +47,9 @@ def test_run_json_on_the_built_in_data(finished_run):
     assert uncertainty["dev_resolution"] == pytest.approx(
         dev_set_resolution(splits["dev"]["size"], splits["dev"]["error"]))
     assert report["data"]["target"] == "shift" and report["data"]["notes"] == []
+    lr_range = report["learning_rate_range"]  # 12 rates x 3 seeds of the run's MLP
+    assert len(lr_range["learning_rates"]) == 12 and len(lr_range["final_loss"][0]) == 3
+    assert lr_range["pick"] in lr_range["learning_rates"] and lr_range["configured"] == 3e-3
     check = report["gradcheck"]
     assert check["ok"] and check["dtype"] == "float64" and check["failed"] == []
     assert set(check["leaves"]) == {f"dense_{i}/{p}" for i in range(2) for p in ("kernel", "bias")}

@@ -101,6 +101,12 @@ def test_the_tuning_step_reads_the_search():
     # where the dev set only resolves 2
     step = next_steps(MISMATCH, search_best=better, search_min_gain=0.02)[-1]
     assert step.action.startswith("search wider") and "within the 2.00%" in step.why
+    # the learning-rate range test's pick leads the tuning when it is over 3x off
+    far = next_steps(MISMATCH, learning_rate=(3e-4, 5.3e-3))
+    assert far[-2].stage == "tune" and far[-2].action == (
+        "set optimizer.learning_rate=0.0053 (now 0.0003)") and "18x away" in far[-2].why
+    near = next_steps(MISMATCH, learning_rate=(3e-4, 6e-4))
+    assert not any("learning_rate=" in s.action for s in near)
 
 
 def test_labels_at_chance_come_before_every_other_step():

@@ -26,6 +26,7 @@ from jaxdiag.experiment.run_folder import (
 from jaxdiag.search import load_sweep_config
 
 NO_POPULATIONS = ["--set", "diagnose.label_errors=false", "--set", "diagnose.learning_curve=false",
+                  "--set", "diagnose.lr_range=false",
                   "--set", "search.trials=0"]
 TINY_SWEEP = ["--set", "populations=1", "--set", "population_size=2", "--set", "train.steps=20"]
 HOSTILE_NAMES = [".", "..", "", "a/b", "../escape", "/abs", "x\x00y", "a\\b", "line\nbreak",

@@ -20,7 +20,8 @@ def test_your_own_plain_function_is_trained_diagnosed_and_reported(tmp_path):
                                 "train.checkpoint_every=100", "optimizer.learning_rate=1e-2",
                                 "train.seeds=3",
                                 "diagnose.overfit_steps=50", "diagnose.label_errors=false",
-                                "diagnose.learning_curve=false", "search.trials=0"])
+                                "diagnose.learning_curve=false", "diagnose.lr_range=false",
+                                "search.trials=0"])
     params = {"w": np.zeros((64, 10), np.float32), "b": np.zeros(10, np.float32)}
     report = run_main_job(config, tmp_path, progress=False, model=(_linear, params))
     assert report["model"] == {"source": "yours", "class": "_linear", "parameters": 650}
@@ -67,7 +68,8 @@ def test_shuffled_labels_make_the_label_mismatch_the_first_next_step(tmp_path):
         f"data.source={str(tmp_path / 'shuffled.npz')!r}", "train.steps=400",
         "train.eval_every=200", "train.checkpoint_every=200", "model.hidden=[64]",
         "optimizer.learning_rate=3e-3", "diagnose.overfit_steps=100",
-        "diagnose.label_errors=false", "diagnose.learning_curve=false", "search.trials=0"])
+        "diagnose.label_errors=false", "diagnose.learning_curve=false",
+        "diagnose.lr_range=false", "search.trials=0"])
     report = run_main_job(config, tmp_path / "runs", progress=False)
     chance = next(c for c in report["sanity"]["checks"] if c["name"] == "chance_level")
     assert not chance["ok"] and chance["values"]["chance"] == pytest.approx(0.9, abs=0.02)
@@ -99,7 +101,8 @@ def test_tabular_data_gets_no_image_shift_and_its_shuffled_labels_are_caught(tmp
         f"data.source={str(source)!r}", "train.steps=300", "train.eval_every=100",
         "train.checkpoint_every=300", "model.hidden=[64]", "optimizer.learning_rate=3e-3",
         "diagnose.overfit_steps=50", "diagnose.label_errors=false",
-        "diagnose.learning_curve=false", "search.trials=0"])
+        "diagnose.learning_curve=false", "diagnose.lr_range=false",
+                                "search.trials=0"])
     report = run_main_job(config, tmp_path / "runs", progress=False)
     assert report["data"]["target"] == "source" and "test_source" not in report["splits"]
     assert {s["domain"] for s in report["splits"].values()} == {"source"}
@@ -137,6 +140,7 @@ def _short(name: str, *extra: str):
     return load_config(None, [f"name={name!r}", "train.steps=100", "train.eval_every=100",
                               "train.checkpoint_every=100", "diagnose.overfit_steps=20",
                               "diagnose.population_steps=60", "diagnose.learning_curve=false",
+                              "diagnose.lr_range=false",
                               *extra])
 
 

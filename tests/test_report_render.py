@@ -16,7 +16,7 @@ from jaxdiag.report import load_predictions, render_report
 
 SECTIONS = ["splits", "sanity", "loss_curves", "bias_variance", "pr_roc", "risk_coverage",
             "reliability", "confusion", "error_analysis", "histograms", "learning_curve",
-            "search", "next_steps"]
+            "learning_rate_range", "search", "next_steps"]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -55,7 +55,7 @@ def test_every_section_of_a_finished_run_is_drawn_from_its_own_data(finished_run
     sections = report["report"]["sections"]
     assert list(sections) == SECTIONS
     figures = [f for s in sections.values() for f in s["figures"]]
-    assert len(page.images) == len(figures) == 11
+    assert len(page.images) == len(figures) == 12
     for figure in figures:
         assert (run_dir / figure).read_bytes()[:8] == PNG
 
@@ -96,7 +96,8 @@ def test_a_killed_run_shows_what_it_reached_and_its_resumed_run_everything(tmp_p
     config = load_config(None, ["train.steps=400", "train.eval_every=200",
                                 "train.checkpoint_every=200", "model.hidden=[32]",
                                 "diagnose.overfit_steps=50", "diagnose.label_errors=false",
-                                "diagnose.learning_curve=false", "search.trials=0"])
+                                "diagnose.learning_curve=false", "diagnose.lr_range=false",
+                                "search.trials=0"])
     save = Checkpointer.save
 
     def save_then_die(self, step, state, record):  # killed after the first latest checkpoint
@@ -111,9 +112,10 @@ def test_a_killed_run_shows_what_it_reached_and_its_resumed_run_everything(tmp_p
     run_dir = tmp_path / config.name
     text = render_report(run_dir).read_text()
     reached = {"splits", "sanity", "loss_curves", "histograms"}
+    off = {"learning_curve", "learning_rate_range", "search"}
     assert _Page(text).sections == {
-        s: "shown" if s in reached else "switched off" if s in ("learning_curve", "search")
-        else "not reached" for s in SECTIONS}
+        s: "shown" if s in reached else "switched off" if s in off else "not reached"
+        for s in SECTIONS}
     assert "stopped at step 200 of 400" in text
     report = json.loads((run_dir / "report.json").read_text())
     assert not report["complete"] and report["training"]["steps_done"] == 200
@@ -123,8 +125,7 @@ def test_a_killed_run_shows_what_it_reached_and_its_resumed_run_everything(tmp_p
     run_main_job(config, tmp_path, progress=False)  # resumes from step 200
     render_report(run_dir)
     sections = _page(run_dir).sections
-    assert {s for s, status in sections.items() if status != "shown"} == {"learning_curve",
-                                                                          "search"}
+    assert {s for s, status in sections.items() if status != "shown"} == off
 
 
 def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):

@@ -20,6 +20,7 @@ from jaxdiag.diagnose.label_errors import (
     find_label_errors,
 )
 from jaxdiag.diagnose.learning_curve import LearningCurve, PowerLaw, fit_power_law, learning_curve
+from jaxdiag.diagnose.learning_rate_range import LearningRateRange, learning_rate_range
 from jaxdiag.diagnose.loss_curve import (
     PATHOLOGIES,
     PATHOLOGY_CAUSES,
@@ -49,6 +50,7 @@ __all__ = [
     "ErrorIntervals",
     "LabelErrors",
     "LearningCurve",
+    "LearningRateRange",
     "McNemar",
     "Mistakes",
     "ModelComparison",
@@ -72,6 +74,7 @@ __all__ = [
     "input_scale_check",
     "label_check",
     "learning_curve",
+    "learning_rate_range",
     "loss_curve_pathologies",
     "mcnemar",
     "next_steps",

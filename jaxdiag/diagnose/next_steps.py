@@ -9,6 +9,8 @@ A step further down the tree is only worth taking when the ones above it are set
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
+
 from jaxdiag.diagnose.bias_variance import BiasVariance
 from jaxdiag.diagnose.learning_curve import LearningCurve
 from jaxdiag.diagnose.loss_curve import CurveFinding
@@ -20,6 +22,7 @@ STAGES = ("debug", "improve", "data", "tune")
 SEARCH_GAIN = 0.005  # a searched trial must beat the model's dev error by this to be adopted
 LABEL_ERROR_SHARE = 0.01  # suspected label errors above this share of the data deserve a look
 LABEL_MISMATCH_SHARE = 0.3  # above this share, the labels as a whole do not fit the inputs
+LEARNING_RATE_FACTOR = 3.0  # a range-test pick this many times off the configured rate counts
 
 
 class NextStep(NamedTuple):
@@ -42,6 +45,7 @@ def next_steps(
     search_best: dict | None = None,
     overfitting: Overfitting | None = None,
     search_min_gain: float = SEARCH_GAIN,
+    learning_rate: tuple[float, float] | None = None,
 ) -> list[NextStep]:
     """The recommended next steps, most urgent first.
 
@@ -65,6 +69,8 @@ def next_steps(
       search_min_gain: the smallest gain of dev error that counts (the main job passes the
         dev set's significant difference, ``dev_set_resolution(n, error, power=0.5)``, or
         twice the seed spread where larger); default half a point.
+      learning_rate: (the configured rate, the range test's pick); a pick more than 3x away
+        leads the tuning steps (Goodfellow 11.4.1: the one hyperparameter to tune first).
 
     Returns:
       NextStep list. Any "debug" step comes first and then only the first gap-driven step
@@ -124,8 +130,16 @@ def next_steps(
             f"confident learning suspects {suspected_label_errors:.1%} of the training labels"))
     nothing = " and no significant gap" if decomposition.significant else \
         " and no gap above tolerance"
-    gap_steps.append(_tuning_step(decomposition.errors["dev"], search_best,
-                                  "no bug found" + ("" if gap else nothing), search_min_gain))
+    why = "no bug found" + ("" if gap else nothing)
+    if learning_rate is not None and np.isfinite(learning_rate[1]) and \
+            max(learning_rate) / min(learning_rate) > LEARNING_RATE_FACTOR:
+        configured, pick = learning_rate
+        gap_steps.append(NextStep(
+            "tune", f"set optimizer.learning_rate={pick:.2g} (now {configured:.2g})",
+            f"{why}; the learning-rate range test's best rate, robust across its seeds, is "
+            f"{max(learning_rate) / min(learning_rate):.0f}x away from the configured one"))
+    gap_steps.append(_tuning_step(decomposition.errors["dev"], search_best, why,
+                                  search_min_gain))
     return gap_steps
 
 

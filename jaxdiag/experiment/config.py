@@ -206,6 +206,8 @@ class DiagnoseConfig:
     learning_curve: train the run's model on 1/16 ... all of the training split as one
       population and fit a power law to the dev error.
     population_steps: training steps of each member of those two populations.
+    lr_range: a learning-rate range test: 12 log-spaced rates in [1e-5, 1] x 3 seeds of the
+      run's model, ``lr_range_steps`` steps each, as one population (Goodfellow 11.4.1).
     worst_mistakes: how many of the dev set's most confident mistakes to report (and draw).
     tags_file: a CSV "index,tag" of dev examples tagged by hand (Ng's error-analysis
       spreadsheet: "blurry", "mislabelled"...); report.json tallies each tag's share of the
@@ -218,6 +220,8 @@ class DiagnoseConfig:
     label_error_folds: int = 5
     learning_curve: bool = True
     population_steps: int = 1000
+    lr_range: bool = True
+    lr_range_steps: int = 300
     worst_mistakes: int = 16
     tags_file: str = ""
 
@@ -228,6 +232,8 @@ class DiagnoseConfig:
                     self.overfit_target_loss)
         require_key(self.label_error_folds >= 2, "diagnose.label_error_folds",
                     "an integer >= 2", self.label_error_folds)
+        require_key(self.lr_range_steps >= 10, "diagnose.lr_range_steps", "an integer >= 10",
+                    self.lr_range_steps)
         for name in ("population_steps", "worst_mistakes"):
             value = getattr(self, name)
             require_key(value > 0, f"diagnose.{name}", "a positive integer", value)

@@ -30,6 +30,7 @@ from jaxdiag.diagnose import (
     input_scale_check,
     label_check,
     learning_curve,
+    learning_rate_range,
     loss_curve_pathologies,
     next_steps,
     overfit_one_batch,
@@ -67,6 +68,7 @@ from jaxdiag.models.footprint import parameter_bytes, require_fits
 from jaxdiag.monitor import activation_kinds, distinct_alerts, layer_histograms
 from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import (
+    Data,
     ModelTask,
     SweepConfig,
     Task,
@@ -230,6 +232,11 @@ def run_main_job(
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                    result.final["dev"], run_dir)
         suspects, lc = _data_diagnoses(config, arrays, train.num_classes, task, progress)
+        lr_range = learning_rate_range(
+            task, Data(*arrays["train"], *arrays["dev"]), steps=config.diagnose.lr_range_steps,
+            batch_size=config.train.batch_size, seed=config.seed,
+            progress="learning-rate range" if progress else None) if config.diagnose.lr_range \
+            else None
         search = random_search(config, run_dir, progress, search_task) if config.search.trials \
             else None
         chance = chance_level_check("train_dev", errors["train_dev"], arrays["train_dev"][1],
@@ -241,6 +248,8 @@ def run_main_job(
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
             search_best=None if search is None or search["best"] is None
             else {**search["best"], "model": search["model"]}, overfitting=overfitting,
+            learning_rate=None if lr_range is None else (config.optimizer.learning_rate,
+                                                         lr_range.pick),
             search_min_gain=max(uncertainty["dev_significant_gain"],
                                 0.0 if seeds is None else 2 * seeds["std"]["dev"]))
         report["layer_histograms"]["last"] = _histogram_lists(
@@ -271,6 +280,9 @@ def run_main_job(
                 "model": task.name, "share": len(suspects.indices) / len(train),
                 **suspects.as_dict()},
             "learning_curve": None if lc is None else {"model": task.name, **lc.as_dict()},
+            "learning_rate_range": None if lr_range is None else {
+                "model": task.name, "configured": config.optimizer.learning_rate,
+                **lr_range.as_dict()},
             "next_steps": [s._asdict() for s in recommended],
             "history": result.history.as_dict(),
         })

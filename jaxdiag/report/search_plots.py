@@ -1,4 +1,5 @@
-"""The figure of a hyperparameter search: each hyperparameter against dev error."""
+"""The figures of tuning: a search's hyperparameters against dev error, and the learning-rate
+range test."""
 
 import math
 
@@ -46,4 +47,36 @@ def draw_hyperparameter_scatter(trials: list[dict], space: dict) -> Figure:
     figure.suptitle(f"{len(finished)} trials against dev error"
                     + (f" ({unfinished} failed or stopped, not drawn)" if unfinished else ""),
                     fontsize=10)
+    return figure
+
+
+def draw_learning_rate_range(lr_range: dict) -> Figure:
+    """Each seed's final training loss against the learning rate (log scale), their mean, the
+    pick and the configured rate.
+
+    Args:
+      lr_range: ``LearningRateRange.as_dict()`` with "configured": {"learning_rates" (K,),
+        "final_loss" (K, S) with None where a member diverged, "pick", "steps", "configured"}.
+    """
+    rates = np.asarray(lr_range["learning_rates"], np.float64)
+    loss = np.array([[np.nan if v is None else v for v in row] for row in lr_range["final_loss"]])
+    figure = Figure(figsize=(7, 4.2), layout="constrained")
+    ax = figure.subplots()
+    for s in range(loss.shape[1]):
+        ax.plot(rates, loss[:, s], "o", ms=4, color="C0", alpha=0.5,
+                label="each seed" if s == 0 else None)
+    ax.plot(rates, np.nanmean(loss, axis=1), "-", color="C0", label="mean over seeds")
+    diverged = np.isnan(loss).any(axis=1)
+    if diverged.any():
+        ax.plot(rates[diverged], np.full(diverged.sum(), np.nanmax(loss)), "x", color="crimson",
+                label="a seed diverged")
+    ax.axvline(lr_range["pick"], color="crimson", lw=1.2,
+               label=f"pick: {lr_range['pick']:.2g}")
+    ax.axvline(lr_range["configured"], color="0.3", ls=":", lw=1.2,
+               label=f"configured: {lr_range['configured']:.2g}")
+    ax.set(xscale="log", yscale="log", xlabel="learning rate (log scale)",
+           ylabel=f"training loss after {lr_range['steps']} steps",
+           title="learning-rate range test: one member per rate and seed")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
     return figure

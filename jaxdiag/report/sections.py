@@ -17,7 +17,7 @@ from jaxdiag.report.error_plots import draw_bias_variance, draw_confusion, draw_
 from jaxdiag.report.figure_file import save_figure
 from jaxdiag.report.html_page import Html, Section, join, markup, table_html
 from jaxdiag.report.score_plots import draw_pr_roc, draw_reliability, draw_risk_coverage
-from jaxdiag.report.search_plots import draw_hyperparameter_scatter
+from jaxdiag.report.search_plots import draw_hyperparameter_scatter, draw_learning_rate_range
 from jaxdiag.report.training_plots import draw_layer_histograms, draw_loss_curves
 
 SCORED_SPLIT = "dev"  # the curves and the confusion matrix are of the dev set
@@ -324,6 +324,25 @@ def _learning_curve(run: RunData) -> Built:
         "more_data_helps": curve["more_data_helps"], "at_double": curve["at_double"]}
 
 
+def _learning_rate_range(run: RunData) -> Built:
+    title = "Learning-rate range test"
+    if not run.report["config"]["diagnose"].get("lr_range", False):
+        return _switched_off("learning_rate_range", title, "diagnose.lr_range")
+    lr_range = run.report.get("learning_rate_range")
+    if lr_range is None:
+        return _not_reached(run, "learning_rate_range", title)
+    path = _save(run, "learning_rate_range", draw_learning_rate_range(lr_range))
+    seeds = len(lr_range["final_loss"][0])
+    body = markup(
+        "<p>{} {} models, {} learning rates x {} seeds, each trained {} steps in one "
+        "population. The pick, {}, has the lowest mean final training loss plus its spread "
+        "over seeds (a rate that diverges for any seed is never picked); the run used {}.</p>",
+        len(lr_range["final_loss"]) * seeds, lr_range["model"], len(lr_range["final_loss"]),
+        seeds, lr_range["steps"], f"{lr_range['pick']:.2g}", f"{lr_range['configured']:.2g}")
+    return Section("learning_rate_range", title, "shown", body, (path,)), {
+        "pick": lr_range["pick"], "configured": lr_range["configured"]}
+
+
 def _search(run: RunData) -> Built:
     title = "Hyperparameter search"
     if run.report["config"]["search"]["trials"] == 0:
@@ -364,4 +383,5 @@ def _next_steps(run: RunData) -> Built:
 
 SECTIONS: tuple[Callable[[RunData], Built], ...] = (
     _splits, _sanity, _loss_curves, _bias_variance, _pr_roc, _risk_coverage, _reliability,
-    _confusion, _error_analysis, _histograms, _learning_curve, _search, _next_steps)
+    _confusion, _error_analysis, _histograms, _learning_curve, _learning_rate_range, _search,
+    _next_steps)

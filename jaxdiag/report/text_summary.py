@@ -120,6 +120,11 @@ def _format_analysis(report: dict) -> list[str]:
     curve = report["learning_curve"]
     if curve is not None:
         lines.append(f"learning curve: {curve['message']}")
+    lr_range = report.get("learning_rate_range")
+    if lr_range is not None:
+        lines.append(f"learning-rate range test ({len(lr_range['learning_rates'])} rates x "
+                     f"{len(lr_range['final_loss'][0])} seeds, {lr_range['steps']} steps): pick "
+                     f"{lr_range['pick']:.2g}, configured {lr_range['configured']:.2g}")
     return lines
 
 
