@@ -5,9 +5,10 @@ rate; Full Stack Deep Learning: models are most sensitive to it. The usual finde
 fastai, Lightning) trains one model while the rate grows each step and reads the loss against
 the rate, so each rate is seen for one step, from weights shaped by all the smaller rates, and
 for one seed. Here every rate trains its own members from scratch for a short budget, S seeds
-each, all in one compiled program: the pick is the rate whose final training loss is lowest
-on average over seeds plus its spread (a rate that is good for one seed and diverges for
-another is not picked).
+each, all in one compiled program: the pick is the rate whose final loss is lowest on average
+over seeds plus its spread (a rate that is good for one seed and diverges for another is not
+picked). The loss is the dev loss by default, what the researcher wants low after training;
+``criterion="train_loss"`` reads the training loss, as the ramp finders do.
 """
 
 from typing import NamedTuple
@@ -17,7 +18,8 @@ import numpy as np
 from jaxdiag.checks import require
 from jaxdiag.search import Data, Task, train_population
 
-TAIL = 0.1  # the final loss is the mean minibatch loss of the last 10% of the steps
+TAIL = 0.1  # the final training loss is the mean minibatch loss of the last 10% of the steps
+CRITERIA = ("dev_loss", "train_loss")
 
 
 class LearningRateRange(NamedTuple):
@@ -27,28 +29,32 @@ class LearningRateRange(NamedTuple):
       learning_rates: float (K,): the rates tried, log-spaced, increasing.
       final_loss: float (K, S): each member's mean training loss over the last 10% of its
         steps; inf where it diverged (a non-finite loss).
-      dev_error: float (K, S): each member's dev error at the end (NaN where it diverged).
-      score: float (K,): mean over seeds of the final loss plus their standard deviation (inf
-        when any seed diverged).
+      dev_loss, dev_error: float (K, S): each member's dev loss and error at the end (inf and
+        NaN where it diverged).
+      score: float (K,): mean over seeds of the criterion's loss plus its standard deviation
+        (inf when any seed diverged).
       pick: the rate of the lowest score.
       steps: each member's training steps.
+      criterion: "dev_loss" or "train_loss" (``final_loss``), the loss the score reads.
     """
 
     learning_rates: np.ndarray
     final_loss: np.ndarray
+    dev_loss: np.ndarray
     dev_error: np.ndarray
     score: np.ndarray
     pick: float
     steps: int
+    criterion: str
 
     def as_dict(self) -> dict:
+        def finite(values: np.ndarray) -> list:
+            return np.where(np.isfinite(values), values, None).tolist()
+
         return {"learning_rates": self.learning_rates.tolist(),
-                "final_loss": np.where(np.isfinite(self.final_loss), self.final_loss,
-                                       None).tolist(),
-                "dev_error": np.where(np.isfinite(self.dev_error), self.dev_error,
-                                      None).tolist(),
-                "score": np.where(np.isfinite(self.score), self.score, None).tolist(),
-                "pick": self.pick, "steps": self.steps}
+                "final_loss": finite(self.final_loss), "dev_loss": finite(self.dev_loss),
+                "dev_error": finite(self.dev_error), "score": finite(self.score),
+                "pick": self.pick, "steps": self.steps, "criterion": self.criterion}
 
 
 def learning_rate_range(
@@ -63,6 +69,7 @@ def learning_rate_range(
     batch_size: int = 64,
     weight_decay: float = 0.0,
     seed: int = 0,
+    criterion: str = "dev_loss",
     progress: str | None = None,
 ) -> LearningRateRange:
     """Trains ``rates`` log-spaced learning rates in [low, high] x ``seeds`` seeds of ``task``
@@ -75,6 +82,7 @@ def learning_rate_range(
       rates, seeds: K >= 2 rates, S >= 1 seeds each; member (k, s) is seeded ``seed * 1000 +
         k * seeds + s``.
       steps, batch_size, weight_decay: every member's short training.
+      criterion: the loss the pick minimizes, one of ``CRITERIA``.
       progress: the progress bar's label; no bar when None.
 
     Returns:
@@ -87,6 +95,7 @@ def learning_rate_range(
     require(rates >= 2, "rates", "an integer >= 2", rates)
     require(seeds >= 1, "seeds", "an integer >= 1", seeds)
     require(steps >= 10, "steps", "an integer >= 10", steps)
+    require(criterion in CRITERIA, "criterion", f"one of {CRITERIA}", criterion)
     learning_rates = np.geomspace(low, high, rates)
     members = rates * seeds
     result = train_population(
@@ -98,10 +107,14 @@ def learning_rate_range(
     diverged = (result.failed_at >= 0) | ~np.all(np.isfinite(tail), axis=1)
     final_loss = np.where(diverged, np.inf, np.nanmean(np.where(diverged[:, None], 0, tail),
                                                        axis=1)).reshape(rates, seeds)
+    dev_loss = np.asarray(result.dev_loss, np.float64)
+    dev_loss = np.where(diverged | ~np.isfinite(dev_loss), np.inf, dev_loss).reshape(rates, seeds)
     dev_error = np.where(diverged, np.nan, result.dev_error).reshape(rates, seeds)
-    finite = np.all(np.isfinite(final_loss), axis=1)
-    safe = np.where(np.isfinite(final_loss), final_loss, 0.0)
+    read = dev_loss if criterion == "dev_loss" else final_loss
+    finite = np.all(np.isfinite(read), axis=1)
+    safe = np.where(np.isfinite(read), read, 0.0)
     spread = safe.std(axis=1, ddof=1) if seeds > 1 else np.zeros(rates)
     score = np.where(finite, safe.mean(axis=1) + spread, np.inf)
     pick = float(learning_rates[int(np.argmin(score))]) if np.any(finite) else float("nan")
-    return LearningRateRange(learning_rates, final_loss, dev_error, score, pick, steps)
+    return LearningRateRange(learning_rates, final_loss, dev_loss, dev_error, score, pick, steps,
+                             criterion)

@@ -51,15 +51,18 @@ def draw_hyperparameter_scatter(trials: list[dict], space: dict) -> Figure:
 
 
 def draw_learning_rate_range(lr_range: dict) -> Figure:
-    """Each seed's final training loss against the learning rate (log scale), their mean, the
-    pick and the configured rate.
+    """Each seed's final loss (the pick's criterion: dev or training loss) against the learning
+    rate (log scale), their mean, the pick and the configured rate.
 
     Args:
       lr_range: ``LearningRateRange.as_dict()`` with "configured": {"learning_rates" (K,),
-        "final_loss" (K, S) with None where a member diverged, "pick", "steps", "configured"}.
+        "final_loss" and "dev_loss" (K, S) with None where a member diverged, "criterion",
+        "pick", "steps", "configured"}.
     """
     rates = np.asarray(lr_range["learning_rates"], np.float64)
-    loss = np.array([[np.nan if v is None else v for v in row] for row in lr_range["final_loss"]])
+    criterion = lr_range["criterion"]
+    read = lr_range["dev_loss" if criterion == "dev_loss" else "final_loss"]
+    loss = np.array([[np.nan if v is None else v for v in row] for row in read])
     figure = Figure(figsize=(7, 4.2), layout="constrained")
     ax = figure.subplots()
     for s in range(loss.shape[1]):
@@ -75,7 +78,7 @@ def draw_learning_rate_range(lr_range: dict) -> Figure:
     ax.axvline(lr_range["configured"], color="0.3", ls=":", lw=1.2,
                label=f"configured: {lr_range['configured']:.2g}")
     ax.set(xscale="log", yscale="log", xlabel="learning rate (log scale)",
-           ylabel=f"training loss after {lr_range['steps']} steps",
+           ylabel=f"{criterion.replace('_', ' ')} after {lr_range['steps']} steps",
            title="learning-rate range test: one member per rate and seed")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)

@@ -335,10 +335,11 @@ def _learning_rate_range(run: RunData) -> Built:
     seeds = len(lr_range["final_loss"][0])
     body = markup(
         "<p>{} {} models, {} learning rates x {} seeds, each trained {} steps in one "
-        "population. The pick, {}, has the lowest mean final training loss plus its spread "
-        "over seeds (a rate that diverges for any seed is never picked); the run used {}.</p>",
+        "population. The pick, {}, has the lowest mean final {} plus its spread over seeds "
+        "(a rate that diverges for any seed is never picked); the run used {}.</p>",
         len(lr_range["final_loss"]) * seeds, lr_range["model"], len(lr_range["final_loss"]),
-        seeds, lr_range["steps"], f"{lr_range['pick']:.2g}", f"{lr_range['configured']:.2g}")
+        seeds, lr_range["steps"], f"{lr_range['pick']:.2g}",
+        lr_range["criterion"].replace("_", " "), f"{lr_range['configured']:.2g}")
     return Section("learning_rate_range", title, "shown", body, (path,)), {
         "pick": lr_range["pick"], "configured": lr_range["configured"]}
 

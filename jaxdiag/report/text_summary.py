@@ -123,7 +123,8 @@ def _format_analysis(report: dict) -> list[str]:
     lr_range = report.get("learning_rate_range")
     if lr_range is not None:
         lines.append(f"learning-rate range test ({len(lr_range['learning_rates'])} rates x "
-                     f"{len(lr_range['final_loss'][0])} seeds, {lr_range['steps']} steps): pick "
+                     f"{len(lr_range['final_loss'][0])} seeds, {lr_range['steps']} steps, by "
+                     f"{lr_range['criterion'].replace('_', ' ')}): pick "
                      f"{lr_range['pick']:.2g}, configured {lr_range['configured']:.2g}")
     return lines
 
