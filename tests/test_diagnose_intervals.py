@@ -21,10 +21,10 @@ def test_bootstrap_error_interval_matches_a_float64_numpy_bootstrap():
 
 
 def test_bootstrap_interval_covers_the_true_error_95_percent_of_the_time():
-    n, p, datasets = 500, 0.1, 4000
+    n, p, datasets = 500, 0.1, 2500  # the coverage's Monte-Carlo error: 0.44 points
     mistakes = np.random.default_rng(0).binomial(n, p, datasets)
     rates = np.asarray(resampled_mistakes(jax.random.key(1), mistakes, np.full(datasets, n),
-                                          2000)) / n
+                                          1000)) / n
     low, high = np.quantile(rates, [0.025, 0.975], axis=0)
     coverage = np.mean((low <= p) & (p <= high))
     assert abs(coverage - 0.95) <= 0.015, coverage

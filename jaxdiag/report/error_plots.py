@@ -38,7 +38,11 @@ def draw_bias_variance(decomposition: dict, splits: dict | None = None) -> Figur
                            if k in splits else [0.0, 0.0] for k, _, v in levels]).T
     bars = levels_ax.bar([label for _, label, _ in levels], values, yerr=errors, capsize=3,
                          color=["0.6", "C0", "C1", "C2", "C3"][:len(levels)])
-    levels_ax.bar_label(bars, [f"{v:.2f}%" for v in values], fontsize=8)
+    tops = values if errors is None else np.add(values, errors[1])  # above the error bars
+    for bar, top, value in zip(bars, tops, values, strict=True):
+        levels_ax.text(bar.get_x() + bar.get_width() / 2, top, f"{value:.2f}%", ha="center",
+                       va="bottom", fontsize=8)
+    levels_ax.set_ylim(0, 1.12 * max(1e-3, *tops))
     levels_ax.axhline(100 * decomposition["errors"]["human"], color="0.3", ls=":", lw=1,
                       label="human level (Bayes proxy)")
     levels_ax.set(ylabel="error (%)", title="error at each level"
