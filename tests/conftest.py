@@ -46,7 +46,7 @@ def tolerance(request):
 FAST_RUN = ["--set", "train.steps=400", "--set", "train.eval_every=200",
             "--set", "train.checkpoint_every=200", "--set", "model.hidden=[32]",
             "--set", "optimizer.learning_rate=3e-3", "--set", "diagnose.population_steps=200",
-            "--set", "diagnose.overfit_steps=200", "--set", "diagnose.lr_range_steps=60",
+            "--set", "diagnose.overfit_steps=200", "--set", "diagnose.lr_range_steps=20",
             "--no-progress"]
 
 

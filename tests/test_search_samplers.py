@@ -35,6 +35,7 @@ def test_grid_hands_out_its_points_once_then_stops():
     assert sampler.ask(SPACE, 4, 9, []) == []
 
 
+@pytest.mark.slow  # 17-41 s: the GP's sample efficiency, a benchmark-like property
 def test_gp_finds_the_branin_minimum_in_fewer_evaluations_than_random_search():
     """8 batches of 4 evaluations, 5 seeds: the GP's regret is far below random search's."""
     def regret(sampler, evaluations):
@@ -46,6 +47,9 @@ def test_gp_finds_the_branin_minimum_in_fewer_evaluations_than_random_search():
                    for seed in range(5)]  # 128 random evaluations
     assert np.mean(gp) < 0.1 < np.mean(random)
     assert np.mean(gp) < np.mean(random_more)  # 32 GP evaluations beat 128 random ones
+
+
+def test_gp_tolerates_failed_trials():
     failed = [(p, float("nan") if i % 3 == 0 else v) for i, (p, v) in enumerate(search(
         SobolSampler(0), 3))]
     assert len(GPSampler(0, initial=4).ask(SPACE, 4, 12, failed)) == 4  # NaN results tolerated

@@ -21,7 +21,7 @@ import numpy as np
 
 from jaxdiag.checks import require
 from jaxdiag.diagnose.bootstrap import bootstrap, percentile_interval
-from jaxdiag.diagnose.intervals import CONFIDENCE, RESAMPLES
+from jaxdiag.diagnose.intervals import CONFIDENCE, RESAMPLES, check_bootstrap
 from jaxdiag.kernels import average_precision, curve_order, reweighted_curve, roc_auc
 
 METRICS = ("error", "roc_auc", "average_precision")
@@ -122,8 +122,7 @@ def compare_models(
       ValueError: an unknown metric, shapes that do not match, or non-finite scores.
     """
     require(metric in METRICS, "metric", f"one of {METRICS}", metric)
-    require(0 < confidence < 1, "confidence", "a value in (0, 1)", confidence)
-    require(resamples >= 100, "resamples", "an integer >= 100", resamples)
+    check_bootstrap(confidence, resamples)
     y = np.asarray(y_true)
     require(y.ndim == 1 and len(y) > 0, "y_true", "a non-empty 1-D array of labels", y.shape)
     preds = []

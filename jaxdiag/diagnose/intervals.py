@@ -37,6 +37,12 @@ def _check_confidence(confidence: float, name: str = "confidence") -> None:
     require(0 < confidence < 1, name, "a value in (0, 1)", confidence)
 
 
+def check_bootstrap(confidence: float, resamples: int) -> None:
+    """Raises the ``require`` error for a confidence outside (0, 1) or under 100 resamples."""
+    _check_confidence(confidence)
+    require(resamples >= 100, "resamples", "an integer >= 100", resamples)
+
+
 def wilson_interval(mistakes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson's score interval of an error rate of ``mistakes`` wrong out of ``n`` (closed form;
     near-nominal coverage even at 0 or n mistakes, where the normal interval collapses)."""
@@ -136,8 +142,7 @@ def error_intervals(
       ErrorIntervals: Wilson and bootstrap intervals of each split, bootstrap intervals of
       each gap.
     """
-    _check_confidence(confidence)
-    require(resamples >= 100, "resamples", "an integer >= 100", resamples)
+    check_bootstrap(confidence, resamples)
     names = list(sizes)
     for name in ("train", "dev"):
         require(name in sizes, "sizes", "the splits 'train' and 'dev' at least", names)
