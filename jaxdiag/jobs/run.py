@@ -108,9 +108,10 @@ def run_main_job(
     read the training curve for pathologies; decompose the errors into avoidable bias,
     variance, data mismatch and dev overfitting; analyse the dev set's errors (worst mistakes,
     drawn to ``worst_mistakes.png`` for images; costly confusions; per-class ceilings); look
-    for label errors in the training split by confident learning; fit a learning curve; check
-    that the train-dev error beats chance (a model that ignores its inputs); rank the next
-    steps (FSDL's decision tree; labels at chance come first).
+    for label errors in the training split by confident learning; fit a learning curve; run a
+    learning-rate range test; check that the train-dev error beats chance (a model that ignores
+    its inputs); put an interval on every error and gap; rank the next steps (FSDL's decision
+    tree; labels at chance come first; only significant gaps and search gains count).
 
     ``report.json`` is first written before training with what is known then (data, sanity
     checks, gradient check, first-step histograms; "complete": false), so that a killed run
@@ -120,13 +121,18 @@ def run_main_job(
     Returns:
       The report: {"complete": True, "run_dir", "config", "data", "sanity", "training",
       "splits", "bias_variance", "gradcheck", "layer_histograms", "monitor", "loss_curve",
-      "overfitting" (None, or dev loss rising while the training loss fell), "error_analysis",
-      "label_errors", "learning_curve", "next_steps", "history" [, "search"]}; "monitor" holds
+      "overfitting" (None, or dev loss rising while the training loss fell), "uncertainty"
+      (every split's error interval, every gap's, the dev set's resolution), "seeds" (None, or
+      each split's error over ``train.seeds`` copies), "error_analysis", "label_errors",
+      "learning_curve", "learning_rate_range", "next_steps", "history" [, "search"]}; "data"
+      holds the dev/test "target" used and "notes" on defaults that may not fit the data;
+      "monitor" holds
       each distinct alert with the steps that raised it;
       "splits" maps each split to its domain, size, loss, error, accuracy and confusion
       matrix; "layer_histograms" holds {"first", "last"}: each layer's activation and each
       leaf's gradient histogram on the first training batch at step 0 and at the end;
-      "label_errors" and "learning_curve" are None when switched off in ``config.diagnose``.
+      "label_errors", "learning_curve" and "learning_rate_range" are None when switched off in
+      ``config.diagnose``.
 
     Raises:
       ValueError: a bad config, bad data, a model whose logits do not match the classes, or
