@@ -150,17 +150,16 @@ def error_intervals(
     drawn = np.asarray(_draw(jax.random.key(seed), np.array([mistakes[s] for s in names]),
                              counts, resamples), np.float64) / counts
     samples = {name: drawn[:, i] for i, name in enumerate(names)}
-    samples["human"] = np.full(resamples, float(human_error))
     splits = {name: {"error": mistakes[name] / sizes[name], "size": int(sizes[name]),
                      "wilson": wilson_interval(int(mistakes[name]), int(sizes[name]), confidence),
                      "bootstrap": percentile_interval(samples[name], confidence)}
               for name in names}
     terms = gap_terms("train_dev" in sizes, "test" in sizes)
-    gaps = {gap: None if term is None else
-            percentile_interval(samples[term[0]] - samples[term[1]], confidence)
-            for gap, term in terms.items()}
     # against the fixed human-level error the closed form holds, and it does not collapse to a
     # point at 0 mistakes as the bootstrap does
     low, high = splits["train"]["wilson"]
-    gaps["avoidable_bias"] = (low - human_error, high - human_error)
+    gaps = {gap: (low - human_error, high - human_error) if gap == "avoidable_bias" else
+            None if term is None else
+            percentile_interval(samples[term[0]] - samples[term[1]], confidence)
+            for gap, term in terms.items()}
     return ErrorIntervals(splits, gaps, confidence, resamples)

@@ -76,6 +76,7 @@ from jaxdiag.search import (
     run_sweep,
     space_from_dict,
 )
+from jaxdiag.search.task import evaluate
 
 WORST_MISTAKES_FILE = "worst_mistakes.png"
 
@@ -349,9 +350,9 @@ def seed_spread(config: RunConfig, task: Task, arrays: dict, progress: bool) -> 
         batch_size=config.train.batch_size, learning_rate=config.optimizer.learning_rate,
         weight_decay=config.optimizer.weight_decay, seed=config.seed,
         progress="seeds" if progress else None)
-    logits = jax.jit(jax.vmap(task.logits, in_axes=(0, 0, None)))
-    errors = {name: np.mean(np.argmax(np.asarray(logits(result.params, result.model_state, xs)),
-                                      axis=-1) != ys, axis=1)
+    error = jax.jit(jax.vmap(lambda p, s, x, y: evaluate(task, p, s, x, y)[0],
+                             in_axes=(0, 0, None, None)))
+    errors = {name: np.asarray(error(result.params, result.model_state, xs, ys), np.float64)
               for name, (xs, ys) in arrays.items()}
     return {"seeds": count, "errors": {k: v.tolist() for k, v in errors.items()},
             "mean": {k: float(v.mean()) for k, v in errors.items()},
