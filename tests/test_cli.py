@@ -84,6 +84,10 @@ def test_run_json_on_the_built_in_data(finished_run):
     labels = report["label_errors"]
     assert labels["share"] == pytest.approx(labels["count"] / splits["train"]["size"])
     assert len(labels["suspects"]) == min(labels["count"], 20)
+    triage = labels["triage"]  # 5% of train flipped in a copy, its folds run again
+    assert triage["planted"] == round(0.05 * splits["train"]["size"])
+    assert 0.5 <= triage["recall"] <= 1 and triage["flags"] == labels["count"]
+    assert 0 <= triage["review_top"] <= triage["flags"] and triage["precision"] is None
     curve = report["learning_curve"]
     assert curve["sizes"][-1] == splits["train"]["size"] and len(curve["dev_error"]) == 5
     assert report["next_steps"][0]["stage"] == "data"  # data mismatch, and no bug

@@ -7,6 +7,7 @@ from jaxdiag.diagnose import (
     ACTIONS,
     PATHOLOGY_CAUSES,
     CurveFinding,
+    LabelTriage,
     LearningCurve,
     OverfitResult,
     PowerLaw,
@@ -85,6 +86,17 @@ def test_label_errors_then_tuning_when_nothing_else_is_wrong():
     assert "4.0%" in steps[0].why
     only = next_steps(NONE, suspected_label_errors=0.001)
     assert [s.stage for s in only] == ["tune"] and "no gap" in only[0].why
+
+
+def test_the_label_review_names_the_top_flags_the_planted_flips_point_to():
+    triage = LabelTriage(50, 40, 0.8, (0.67, 0.89), 400, 120, 0.8, 0.6, 375.0, None, None, None)
+    review = next_steps(NONE, suspected_label_errors=0.04, label_triage=triage)[0]
+    assert review.action.startswith("review the top 120 suspected label errors")
+    assert triage.message in review.why and "at most 60%" in review.why
+    none_alike = next_steps(NONE, suspected_label_errors=0.04,
+                            label_triage=triage._replace(review_top=0))[0]
+    assert none_alike.action.startswith("review the suspected label errors")
+    assert "look like the model's own confident mistakes" in none_alike.why
 
 
 def test_the_tuning_step_reads_the_search():

@@ -19,6 +19,7 @@ from jaxdiag.diagnose.label_errors import (
     cross_validated_probabilities,
     find_label_errors,
 )
+from jaxdiag.diagnose.label_triage import LabelTriage, plant_label_flips, triage_label_errors
 from jaxdiag.diagnose.learning_curve import LearningCurve, PowerLaw, fit_power_law, learning_curve
 from jaxdiag.diagnose.learning_rate_range import LearningRateRange, learning_rate_range
 from jaxdiag.diagnose.loss_curve import (
@@ -49,6 +50,7 @@ __all__ = [
     "CurveFinding",
     "ErrorIntervals",
     "LabelErrors",
+    "LabelTriage",
     "LearningCurve",
     "LearningRateRange",
     "McNemar",
@@ -80,6 +82,8 @@ __all__ = [
     "next_steps",
     "overfit_one_batch",
     "overfitting_from_curves",
+    "plant_label_flips",
+    "triage_label_errors",
     "wilson_interval",
     "worst_mistakes",
 ]

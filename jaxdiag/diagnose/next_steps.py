@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jaxdiag.diagnose.bias_variance import BiasVariance
+from jaxdiag.diagnose.label_triage import LabelTriage
 from jaxdiag.diagnose.learning_curve import LearningCurve
 from jaxdiag.diagnose.loss_curve import CurveFinding
 from jaxdiag.diagnose.overfit_batch import OverfitResult
@@ -42,6 +43,7 @@ def next_steps(
     curve: Sequence[CurveFinding] = (),
     learning_curve: LearningCurve | None = None,
     suspected_label_errors: float = 0.0,
+    label_triage: LabelTriage | None = None,
     search_best: dict | None = None,
     overfitting: Overfitting | None = None,
     search_min_gain: float = SEARCH_GAIN,
@@ -60,6 +62,8 @@ def next_steps(
       curve: pathologies of the training loss curve.
       learning_curve: the learning curve, when it ran.
       suspected_label_errors: the share of training examples confident learning suspects.
+      label_triage: what planted flips say about those suspects; the review step then names
+        the top flags that hold most of the findable errors, and their precision.
       search_best: the best trial of a hyperparameter search that ran, {"hparams": {name:
         value}, "dev_error": fraction[, "model": the class it trained]}; the tuning step then
         says whether it beat the model on dev by at least ``search_min_gain``, with which
@@ -125,9 +129,14 @@ def next_steps(
     if steps:
         return steps + gap_steps[:1]
     if suspected_label_errors > LABEL_ERROR_SHARE:
-        gap_steps.append(NextStep(
-            "data", "review the suspected label errors and relabel the real ones",
-            f"confident learning suspects {suspected_label_errors:.1%} of the training labels"))
+        why = f"confident learning suspects {suspected_label_errors:.1%} of the training labels"
+        action = "review the suspected label errors and relabel the real ones"
+        if label_triage is not None:
+            why += f"; {label_triage.message}"
+            if label_triage.review_top:
+                action = (f"review the top {label_triage.review_top} suspected label errors "
+                          "(least self-confident first) and relabel the real ones")
+        gap_steps.append(NextStep("data", action, why))
     nothing = " and no significant gap" if decomposition.significant else \
         " and no gap above tolerance"
     why = "no bug found" + ("" if gap else nothing)

@@ -203,6 +203,11 @@ class DiagnoseConfig:
     label_errors: look for label errors by confident learning on the training split, with
       ``label_error_folds``-fold cross-validated copies of the run's model trained as one
       population.
+    label_error_plant: the share of training labels flipped on purpose in a copy whose folds
+      then run again, to measure how many label errors the folds find and how far down their
+      ranking to review (``jaxdiag.diagnose.triage_label_errors``); 0 for no copy.
+    label_error_rate: the data's label error rate when known (an audit of a random sample);
+      with it the report estimates the flags' precision, without it (0) bounds it.
     learning_curve: train the run's model on 1/16 ... all of the training split as one
       population and fit a power law to the dev error.
     population_steps: training steps of each member of those two populations.
@@ -218,6 +223,8 @@ class DiagnoseConfig:
     overfit_target_loss: float = 0.05
     label_errors: bool = True
     label_error_folds: int = 5
+    label_error_plant: float = 0.05
+    label_error_rate: float = 0.0
     learning_curve: bool = True
     population_steps: int = 1000
     lr_range: bool = True
@@ -232,6 +239,10 @@ class DiagnoseConfig:
                     self.overfit_target_loss)
         require_key(self.label_error_folds >= 2, "diagnose.label_error_folds",
                     "an integer >= 2", self.label_error_folds)
+        require_key(0 <= self.label_error_plant < 1, "diagnose.label_error_plant",
+                    "a share in [0, 1)", self.label_error_plant)
+        require_key(0 <= self.label_error_rate < 1, "diagnose.label_error_rate",
+                    "a rate in [0, 1) (0: unknown)", self.label_error_rate)
         require_key(self.lr_range_steps >= 10, "diagnose.lr_range_steps", "an integer >= 10",
                     self.lr_range_steps)
         for name in ("population_steps", "worst_mistakes"):

@@ -18,6 +18,7 @@ from flax import nnx
 
 from jaxdiag.data import Split, fit_normalizer, normalize, read_dev_tags
 from jaxdiag.diagnose import (
+    LabelErrors,
     bias_variance,
     chance_level_check,
     costly_confusions,
@@ -35,6 +36,8 @@ from jaxdiag.diagnose import (
     next_steps,
     overfit_one_batch,
     overfitting_from_curves,
+    plant_label_flips,
+    triage_label_errors,
     worst_mistakes,
 )
 from jaxdiag.diagnose.subset_models import train_on_subsets
@@ -124,11 +127,11 @@ def run_main_job(
       "splits", "bias_variance", "gradcheck", "layer_histograms", "monitor", "loss_curve",
       "overfitting" (None, or dev loss rising while the training loss fell), "uncertainty"
       (every split's error interval, every gap's, the dev set's resolution), "seeds" (None, or
-      each split's error over ``train.seeds`` copies), "error_analysis", "label_errors",
+      each split's error over ``train.seeds`` copies), "error_analysis", "label_errors"
+      (with its "triage" from planted flips, None when ``diagnose.label_error_plant`` is 0),
       "learning_curve", "learning_rate_range", "next_steps", "history" [, "search"]}; "data"
       holds the dev/test "target" used and "notes" on defaults that may not fit the data;
-      "monitor" holds
-      each distinct alert with the steps that raised it;
+      "monitor" holds each distinct alert with the steps that raised it;
       "splits" maps each split to its domain, size, loss, error, accuracy and confusion
       matrix; "layer_histograms" holds {"first", "last"}: each layer's activation and each
       leaf's gradient histogram on the first training batch at step 0 and at the end;
@@ -238,7 +241,7 @@ def run_main_job(
             [e["dev"]["loss"] for e in evaluations])
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                    result.final["dev"], run_dir)
-        suspects, lc = _data_diagnoses(config, arrays, train.num_classes, task, progress)
+        suspects, triage, lc = _data_diagnoses(config, arrays, train.num_classes, task, progress)
         lr_range = learning_rate_range(
             task, Data(*arrays["train"], *arrays["dev"]), steps=config.diagnose.lr_range_steps,
             batch_size=config.train.batch_size, seed=config.seed,
@@ -253,6 +256,7 @@ def run_main_job(
             decomposition, gradcheck_ok=check.ok, sanity=checks,
             overfit=sanity["overfit"], curve=curve, learning_curve=lc,
             suspected_label_errors=0.0 if suspects is None else len(suspects.indices) / len(train),
+            label_triage=triage,
             search_best=None if search is None or search["best"] is None
             else {**search["best"], "model": search["model"]}, overfitting=overfitting,
             learning_rate=None if lr_range is None else (config.optimizer.learning_rate,
@@ -285,7 +289,7 @@ def run_main_job(
             "error_analysis": analysis,
             "label_errors": None if suspects is None else {
                 "model": task.name, "share": len(suspects.indices) / len(train),
-                **suspects.as_dict()},
+                **suspects.as_dict(), "triage": None if triage is None else triage.as_dict()},
             "learning_curve": None if lc is None else {"model": task.name, **lc.as_dict()},
             "learning_rate_range": None if lr_range is None else {
                 "model": task.name, "configured": config.optimizer.learning_rate,
@@ -472,23 +476,30 @@ def _built_in(config: ModelConfig, input_shape: tuple, num_classes: int,
 
 def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Task,
                     progress: bool) -> tuple:
-    """Suspected label errors in the training split and the learning curve, each trained as
-    one population of ``task`` (with a progress bar when ``progress``); None where switched
-    off."""
+    """Suspected label errors in the training split (with their triage: the same folds on a
+    copy with planted flips) and the learning curve, each trained as one population of
+    ``task`` (with a progress bar when ``progress``); None where switched off."""
     settings = config.diagnose
     x, y = arrays["train"]
     shape = {"task": task, "steps": settings.population_steps, "seed": config.seed,
              "batch_size": config.train.batch_size}
-    suspects = lc = None
+    suspects = triage = lc = None
     if settings.label_errors:
-        probabilities = cross_validated_probabilities(
-            x, y, num_classes, folds=settings.label_error_folds, **shape,
-            progress="label-error folds" if progress else None)
-        suspects = find_label_errors(y, probabilities)
+        def suspected(labels: np.ndarray, label: str) -> LabelErrors:
+            return find_label_errors(labels, cross_validated_probabilities(
+                x, labels, num_classes, folds=settings.label_error_folds, **shape,
+                progress=label if progress else None))
+        suspects = suspected(y, "label-error folds")
+        count = round(settings.label_error_plant * len(y))
+        if count:
+            flipped, planted = plant_label_flips(y, num_classes, count, seed=config.seed)
+            triage = triage_label_errors(
+                suspects, suspected(flipped, "label-error folds, planted flips"), planted,
+                len(y), error_rate=settings.label_error_rate or None)
     if settings.learning_curve:
         lc = learning_curve(x, y, *arrays["dev"], num_classes, **shape,
                             progress="learning curve" if progress else None)
-    return suspects, lc
+    return suspects, triage, lc
 
 
 def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) -> dict:

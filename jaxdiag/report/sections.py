@@ -270,10 +270,12 @@ def _label_errors_html(label_errors: dict | None) -> Html:
         return Html("<p>Label-error search switched off (<code>diagnose.label_errors</code>)."
                     "</p>")
     suspects = label_errors["suspects"]
+    triage = label_errors.get("triage")
     return markup("<h3>Suspected label errors in train (confident learning)</h3><p>{} training "
-                  "labels ({:.1%}) look wrong to cross-validated {} models.</p>{}",
+                  "labels ({:.1%}) look wrong to cross-validated {} models{}.</p>{}",
                   label_errors["count"], label_errors["share"],
-                  label_errors.get("model", "MLP"), table_html(
+                  label_errors.get("model", "MLP"),
+                  "" if triage is None else f"; {triage['message']}", table_html(
                       ["train index", "given", "suggested", "self-confidence"],
                       [[s["index"], s["given"], s["suggested"], f"{s['self_confidence']:.2g}"]
                        for s in suspects[:10]]))

@@ -117,6 +117,8 @@ def _format_analysis(report: dict) -> list[str]:
                      f"training labels ({labels['share']:.1%})"
                      + (": indices " + ", ".join(str(s["index"]) for s in labels["suspects"][:8])
                         if labels["count"] else ""))
+        if labels.get("triage") is not None:
+            lines.append(f"  {labels['triage']['message']}")
     curve = report["learning_curve"]
     if curve is not None:
         lines.append(f"learning curve: {curve['message']}")
