@@ -10,6 +10,7 @@ import pytest
 
 from jaxdiag.cli import main
 from jaxdiag.diagnose import dev_set_resolution, wilson_interval
+from jaxdiag.report.text_summary import ONE_SEED, format_summary
 
 NO_POPULATIONS = ["--set", "diagnose.label_errors=false", "--set", "diagnose.learning_curve=false",
                   "--set", "diagnose.lr_range=false",
@@ -84,6 +85,7 @@ def test_run_json_on_the_built_in_data(finished_run):
     labels = report["label_errors"]
     assert labels["share"] == pytest.approx(labels["count"] / splits["train"]["size"])
     assert len(labels["suspects"]) == min(labels["count"], 20)
+    assert ONE_SEED in format_summary(report, "report.json", None)  # train.seeds = 1
     triage = labels["triage"]  # 5% of train flipped in a copy, its folds run again
     assert triage["planted"] == round(0.05 * splits["train"]["size"])
     assert 0.5 <= triage["recall"] <= 1 and triage["flags"] == labels["count"]

@@ -9,6 +9,7 @@ from flax import nnx
 from jaxdiag.experiment import load_config
 from jaxdiag.jobs.run import run_main_job
 from jaxdiag.report import render_report
+from jaxdiag.report.text_summary import ONE_SEED, format_summary
 
 
 def _linear(params, x):
@@ -43,7 +44,8 @@ def test_your_own_plain_function_is_trained_diagnosed_and_reported(tmp_path):
     dev = report["splits"]["dev"]["error"]  # the same model, optimizer and steps
     assert abs(dev - seeds["mean"]["dev"]) < 4 * seeds["std"]["dev"] + 0.02
     html_path = render_report(tmp_path / "linear")
-    assert "error over 3 seeds" in html_path.read_text()
+    assert "error over 3 seeds" in html_path.read_text() and ONE_SEED not in html_path.read_text()
+    assert "over 3 seeds (mean ± sd): train " in format_summary(report, "report.json", None)
     sections = json.loads(html_path.with_name("report.json").read_text())["report"]["sections"]
     assert sections["histograms"]["figures"] == ["figures/gradient_histograms.png"]
     assert sections["pr_roc"]["status"] == "shown"

@@ -18,6 +18,7 @@ from jaxdiag.report.figure_file import save_figure
 from jaxdiag.report.html_page import Html, Section, join, markup, table_html
 from jaxdiag.report.score_plots import draw_pr_roc, draw_reliability, draw_risk_coverage
 from jaxdiag.report.search_plots import draw_hyperparameter_scatter, draw_learning_rate_range
+from jaxdiag.report.text_summary import ONE_SEED
 from jaxdiag.report.training_plots import draw_layer_histograms, draw_loss_curves
 
 SCORED_SPLIT = "dev"  # the curves and the confusion matrix are of the dev set
@@ -93,9 +94,10 @@ def _splits(run: RunData) -> Built:
         "<p>Intervals are Wilson's, at {} confidence. With {} dev examples at {} error, the dev "
         "set detects a difference between two models of <b>{}</b> (80% power); a measured gain "
         "below {} is not significant (Ng: size the dev set to detect the differences you care "
-        "about).</p>", f"{uncertainty['confidence']:.0%}",
+        "about).{}</p>", f"{uncertainty['confidence']:.0%}",
         uncertainty["splits"]["dev"]["size"], _pct(uncertainty["splits"]["dev"]["error"]),
-        _pct(uncertainty["dev_resolution"]), _pct(uncertainty["dev_significant_gain"])
+        _pct(uncertainty["dev_resolution"]), _pct(uncertainty["dev_significant_gain"]),
+        "" if seeds else f" {ONE_SEED[0].upper()}{ONE_SEED[1:]}."
     ) if uncertainty else ""
     body = markup("<p>{} classes, inputs of shape {}. train and train-dev come from the source "
                   "domain; dev and test from the target domain the model will meet. train-dev "

@@ -5,6 +5,8 @@ Each reads the same dicts that ``report.json``, ``summary.json`` and ``study.jso
 
 from pathlib import Path
 
+ONE_SEED = ("one seed: how much these errors move from seed to seed is not measured "
+            "(--set train.seeds=3 trains 3 copies as one population)")
 GAP_LABELS = {  # the order of jaxdiag.diagnose.GAPS
     "avoidable_bias": "avoidable bias   (train - human)",
     "variance": "variance         (train-dev - train)",
@@ -154,6 +156,8 @@ def format_summary(report: dict, report_file: str, html: Path | None) -> str:
         lines.append(f"over {seeds['seeds']} seeds (mean ± sd): " + ", ".join(
             f"{name} {seeds['mean'][name]:.2%} ± {seeds['std'][name]:.2%}"
             for name in report["splits"]))
+    else:
+        lines.append(ONE_SEED)
     lines.append(f"the {uncertainty['splits']['dev']['size']} dev examples detect a difference "
                  f"of {uncertainty['dev_resolution']:.2%} between two models (95% confidence, "
                  f"80% power); gains below {uncertainty['dev_significant_gain']:.2%} are noise")
