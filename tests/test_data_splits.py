@@ -61,3 +61,32 @@ def test_split_errors():
     renamed = Dataset(np.zeros((10, 1), np.float32), np.zeros(10, np.int32), ("a",), "renamed")
     with pytest.raises(ValueError, match="expected the classes of the source"):
         make_splits(_indexed(), renamed)
+
+
+def test_an_unlabelled_target_split_is_disjoint_and_leaves_the_others_alone():
+    digits = load_digits()
+    plain = make_splits(digits, DomainShift(), seed=0)
+    splits = make_splits(digits, DomainShift(), unlabelled_target_fraction=0.25, seed=0)
+    assert list(splits) == [*plain, "target_unlabelled"]
+    for name in ("train_dev", "dev", "test", "test_source"):  # as without it
+        np.testing.assert_array_equal(splits[name].data.x, plain[name].data.x)
+    unlabelled = splits["target_unlabelled"]
+    assert unlabelled.domain == "target" and "(shifted)" in unlabelled.data.origin
+    assert len(unlabelled.data) == round(0.25 * len(plain["train"].data))
+    assert len(splits["train"].data) == len(plain["train"].data) - len(unlabelled.data)
+    # disjoint: no unlabelled input is a shifted copy of a train example (rows compared by the
+    # source images they came from: every digit image of the 1,797 is distinct)
+    source_rows = {x.tobytes(): i for i, x in enumerate(digits.x)}
+    train_rows = {source_rows[x.tobytes()] for x in splits["train"].data.x}
+    shifted = make_splits(digits, DomainShift(0, 1, 0), unlabelled_target_fraction=0.25, seed=0)
+    unlabelled_rows = {source_rows[x.tobytes()] for x in shifted["target_unlabelled"].data.x}
+    assert len(unlabelled_rows) == len(unlabelled.data) and not unlabelled_rows & train_rows
+    # a target file gives its own examples, before the dev / test halving
+    source, target = _indexed(50), _indexed(20, classes=4)
+    split = make_splits(source, target, train_dev_fraction=0.2, unlabelled_target_fraction=0.5,
+                        seed=0)
+    assert [len(split[k].data) for k in split] == [40, 10, 5, 5, 10]
+    with pytest.raises(ValueError, match="unlabelled_target_fraction: expected a target"):
+        make_splits(source, None, unlabelled_target_fraction=0.2)
+    with pytest.raises(ValueError, match=r"unlabelled_target_fraction: expected a value in \[0"):
+        make_splits(source, target, unlabelled_target_fraction=1.0)

@@ -199,6 +199,9 @@ json.dump({"loss": result.train_loss.tolist(), "error": result.dev_error.tolist(
 """
 
 
+# 30-35 s (a fresh process compiles every program); the default run keeps the sharded path of
+# test_search_model_task's four-device test, this adds halving over the devices
+@pytest.mark.slow
 def test_four_cpu_devices_give_the_results_of_one(on_four_cpu_devices):
     sharded = on_four_cpu_devices(SHARDED)
     single = train(rungs=(20,), keep_fraction=0.5)  # 6 members: padded to 8 over 4 devices

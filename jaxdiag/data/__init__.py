@@ -7,10 +7,12 @@ from jaxdiag.data.files import SUPPORTED_SUFFIXES, load_file
 from jaxdiag.data.normalize import Normalizer, fit_normalizer, normalize
 from jaxdiag.data.shift import DomainShift, apply_shift
 from jaxdiag.data.splits import SOURCE, TARGET, Split, make_splits
+from jaxdiag.data.synthesis import SHIFT_PARAMETERS, random_shift
 from jaxdiag.data.tags import read_dev_tags
 
 __all__ = [
     "BUILTIN_NAMES",
+    "SHIFT_PARAMETERS",
     "SOURCE",
     "SUPPORTED_SUFFIXES",
     "TARGET",
@@ -24,6 +26,7 @@ __all__ = [
     "load_file",
     "make_splits",
     "normalize",
+    "random_shift",
     "random_translations",
     "read_dev_tags",
     "with_random_translations",

@@ -29,6 +29,7 @@ def make_splits(
     *,
     target_fraction: float = 0.4,
     train_dev_fraction: float = 0.15,
+    unlabelled_target_fraction: float = 0.0,
     seed: int = 0,
 ) -> dict[str, Split]:
     """Splits data into train, train_dev, dev and test.
@@ -43,10 +44,17 @@ def make_splits(
       target_fraction: fraction of ``source`` held out for dev and test when ``target`` is not
         a Dataset, in (0, 1).
       train_dev_fraction: fraction of the remaining source examples kept for train-dev, in (0, 1).
+      unlabelled_target_fraction: in [0, 1): a split "target_unlabelled" of target-domain
+        inputs for domain adaptation, disjoint from the others (its labels are for scoring
+        only): with a DomainShift, this fraction of the training examples, moved out of train
+        and shifted with noise of their own (train-dev, dev and test stay as they are); with a
+        target Dataset, this fraction of its examples, taken before the dev/test halving.
+        0: none (the splits are as without it).
       seed: seed of the shuffles and of the shift's noise.
 
     Returns:
-      dict from split name to Split, in the order train, train_dev, dev, test[, test_source].
+      dict from split name to Split, in the order train, train_dev, dev, test[, test_source]
+      [, target_unlabelled].
 
     Raises:
       ValueError: a fraction outside (0, 1), a split that would be empty, or a target data
@@ -56,6 +64,12 @@ def make_splits(
                         ("train_dev_fraction", train_dev_fraction)):
         if not 0 < value < 1:
             raise ValueError(f"{name}: expected a value in (0, 1), found {value}.")
+    if not 0 <= unlabelled_target_fraction < 1:
+        raise ValueError(f"unlabelled_target_fraction: expected a value in [0, 1), found "
+                         f"{unlabelled_target_fraction}.")
+    if unlabelled_target_fraction and target is None:
+        raise ValueError("unlabelled_target_fraction: expected a target domain (a Dataset or "
+                         "a DomainShift), found None.")
     rng = np.random.default_rng(seed)
     if isinstance(target, Dataset):
         _check_compatible(source, target)
@@ -73,6 +87,19 @@ def make_splits(
         "train": Split(kept.take(np.sort(order[cut:])), SOURCE),
         "train_dev": Split(kept.take(np.sort(order[:cut])), SOURCE),
     }
+    unlabelled = None
+    if unlabelled_target_fraction:  # from a generator of its own: the other splits stay as they are
+        pool = target_pool if isinstance(target, Dataset) else splits["train"].data
+        order_u = np.random.default_rng([seed, 1]).permutation(len(pool))
+        cut_u = _cut(len(pool), unlabelled_target_fraction, "unlabelled_target_fraction",
+                     pool.origin)
+        unlabelled, rest = pool.take(np.sort(order_u[:cut_u])), pool.take(np.sort(order_u[cut_u:]))
+        if isinstance(target, Dataset):
+            target_pool = rest
+        else:
+            splits["train"] = Split(rest, SOURCE)
+            unlabelled = unlabelled.with_x(apply_shift(unlabelled.x, target, seed + 1),
+                                           f"{unlabelled.origin} (shifted)")
     order = rng.permutation(len(target_pool))
     half = _cut(len(target_pool), 0.5, "the dev/test halving", target_pool.origin)
     dev, test = target_pool.take(np.sort(order[:half])), target_pool.take(np.sort(order[half:]))
@@ -84,6 +111,8 @@ def make_splits(
         splits["test_source"] = Split(test, SOURCE)
     else:
         splits["dev"], splits["test"] = Split(dev, domain), Split(test, domain)
+    if unlabelled is not None:
+        splits["target_unlabelled"] = Split(unlabelled, TARGET)
     return splits
 
 

@@ -9,6 +9,7 @@ from jaxdiag.kernels import minibatch_indices
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.model_task import ModelTask, mlp_task, nnx_factory
 from jaxdiag.search.population import Data, PopulationResult, train_population
+from jaxdiag.search.remedy_task import REMEDIES, RemedyTask, inverse_frequency_weights
 from jaxdiag.search.samplers import (
     SAMPLERS,
     GPSampler,
@@ -41,6 +42,7 @@ from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, Task
 
 __all__ = [
     "MEMBER_HPARAMS",
+    "REMEDIES",
     "SAMPLERS",
     "SHAPE_HPARAMS",
     "Categorical",
@@ -54,6 +56,7 @@ __all__ = [
     "Observation",
     "PopulationResult",
     "RandomSampler",
+    "RemedyTask",
     "Sampler",
     "SobolSampler",
     "Space",
@@ -62,6 +65,7 @@ __all__ = [
     "TrialStore",
     "Uniform",
     "concurrent_groups",
+    "inverse_frequency_weights",
     "load_sweep_config",
     "load_sweep_data",
     "members_per_chunk",

@@ -40,14 +40,19 @@ from jaxdiag.search.scheduling import (
 )
 from jaxdiag.search.task import MEMBER_HPARAMS, HParams, Task, evaluate
 
+TARGET_STREAM = 0x7A3C9E1  # a member's target-domain batches: its seed xor this
+
 
 class Data(NamedTuple):
-    """Training and dev arrays: x float (n, ...), y int (n,)."""
+    """Training and dev arrays: x float (n, ...), y int (n,); and for a task that adapts to the
+    target domain (``needs_target``), the target's unlabelled training inputs x_target float
+    (m, ...)."""
 
     x_train: jax.Array
     y_train: jax.Array
     x_dev: jax.Array
     y_dev: jax.Array
+    x_target: jax.Array | None = None
 
 
 class MemberState(NamedTuple):
@@ -102,7 +107,7 @@ def _check_hparams(hparams: Mapping[str, np.ndarray], seeds: np.ndarray,
             for name, default in MEMBER_HPARAMS.items()}
     checks = {"learning_rate": (0, np.inf, "> 0"), "momentum": (0, 1, "in [0, 1)"),
               "weight_decay": (0, np.inf, ">= 0"), "dropout": (0, 1, "in [0, 1)"),
-              "init_scale": (0, np.inf, "> 0")}
+              "init_scale": (0, np.inf, "> 0"), "remedy_weight": (0, np.inf, ">= 0")}
     for name, (low, high, expected) in checks.items():
         v = full[name]
         strict_low = name in ("learning_rate", "init_scale")
@@ -127,15 +132,20 @@ def _member_functions(task: Task, batch_size: int):
         tx = task.tx(hp)
         key = jax.random.key(seed)
         steps = start + jnp.arange(num_steps)
-        # the segment's batches, at once
+        # the segment's batches, at once; a target batch per step from a stream of its own
         batches = examples[minibatch_indices(seed, steps, batch_size, size)]
+        targets = (minibatch_indices(seed ^ TARGET_STREAM, steps, batch_size,
+                                     data.x_target.shape[0])
+                   if data.x_target is not None else jnp.zeros((num_steps, 0), jnp.int32))
 
-        def step(state: MemberState, t_batch: tuple[jax.Array, jax.Array]):
-            t, batch = t_batch
+        def step(state: MemberState, t_batch: tuple[jax.Array, jax.Array, jax.Array]):
+            t, batch, target = t_batch
             dropout_key = jax.random.fold_in(jax.random.fold_in(key, 2), t) if dropout else None
+            x = data.x_train[batch]
+            if data.x_target is not None:
+                x = (x, data.x_target[target])
             (loss, model_state), grads = jax.value_and_grad(task.loss, has_aux=True)(
-                state.params, state.model_state, data.x_train[batch], data.y_train[batch],
-                dropout_key, hp)
+                state.params, state.model_state, x, data.y_train[batch], dropout_key, hp)
             updates, opt_state = tx.update(grads, state.opt_state, state.params)
             # The loss is the check: a non-finite update shows in the next step's loss, and
             # one more reduction per leaf would cost as much as the step on a small model.
@@ -150,7 +160,7 @@ def _member_functions(task: Task, batch_size: int):
             return (MemberState(params, model_state, opt_state, ok, failed_at),
                     jnp.where(ok, loss, jnp.nan))
 
-        state, losses = jax.lax.scan(step, state, (steps, batches))
+        state, losses = jax.lax.scan(step, state, (steps, batches, targets))
         error, loss = evaluate(task, state.params, state.model_state, data.x_dev, data.y_dev)
         dev = jnp.where(state.alive, error, jnp.nan), jnp.where(state.alive, loss, jnp.nan)
         return state, losses, dev
@@ -288,7 +298,14 @@ def train_population(
     chunk = chunk or members_per_chunk(task, batch_size, per_device // groups,
                                        devices[0].platform)
     compiled = _compiled(task, batch_size, chunk, tuple(devices))
-    data = Data(*(jnp.asarray(a) for a in data))
+    needs_target = getattr(task, "needs_target", False)
+    if needs_target != (data.x_target is not None):
+        raise ValueError(
+            f"data.x_target: expected {'the target domain' if needs_target else 'no'} "
+            f"unlabelled training inputs for {task.name}"
+            f"{' (it adapts to them)' if needs_target else ' (it does not adapt)'}, found "
+            f"{'None' if data.x_target is None else f'shape {np.shape(data.x_target)}'}.")
+    data = Data(*(None if a is None else jnp.asarray(a) for a in data))
     examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
     dropout = task.uses_key(hp["dropout"])  # whether training draws masks
 

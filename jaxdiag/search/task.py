@@ -21,7 +21,7 @@ State = Any  # what a member's model carries besides its parameters; {} for none
 
 # Traced per member, with the value a point without them takes.
 MEMBER_HPARAMS = {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 0.0,
-                  "dropout": 0.0, "init_scale": 1.0}
+                  "dropout": 0.0, "init_scale": 1.0, "remedy_weight": 0.0}
 SHAPE_HPARAMS = ("width", "depth")  # change shapes: a population is bucketed by these
 
 
