@@ -28,3 +28,26 @@ def minibatch_indices(seed: jax.Array, steps: jax.Array, batch_size: int,
     h = _mix(_mix(_mix(position + jnp.uint32(0x9E3779B9)) ^ (step * jnp.uint32(0x85EBCA77)))
              ^ (seed * jnp.uint32(0xC2B2AE3D)))
     return (h % jnp.asarray(n).astype(jnp.uint32)).astype(jnp.int32)
+
+
+def class_balanced_indices(seed: jax.Array, steps: jax.Array, batch_size: int,
+                           starts: jax.Array, counts: jax.Array) -> jax.Array:
+    """int32 (len(steps), batch_size): positions, in an ordering of the examples by class, of
+    class-balanced draws: each draw takes a class uniformly among those with examples, then one
+    of its examples uniformly (with replacement).
+
+    Args:
+      seed, steps, batch_size: as for ``minibatch_indices`` (the draws hash the same counter
+        through streams of their own).
+      starts, counts: int (C,): where each class's examples begin in the ordering and how many
+        there are (classes with none are never drawn); at least one count > 0.
+    """
+    counts = jnp.asarray(counts).astype(jnp.uint32)
+    seed = jnp.asarray(seed).astype(jnp.uint32)
+    present = jnp.argsort(counts == 0, stable=True)  # the classes with examples first
+    pick = minibatch_indices(seed ^ jnp.uint32(0x3C6EF372), steps, batch_size,
+                             jnp.sum(counts > 0))
+    label = present[pick]
+    within = minibatch_indices(seed ^ jnp.uint32(0xA54FF53A), steps, batch_size, 1 << 30)
+    offset = within.astype(jnp.uint32) % counts[label]
+    return (jnp.asarray(starts)[label] + offset.astype(jnp.int32)).astype(jnp.int32)

@@ -9,6 +9,7 @@ from jaxdiag.diagnose import (
     CurveFinding,
     LabelTriage,
     LearningCurve,
+    NextStep,
     OverfitResult,
     PowerLaw,
     bias_variance,
@@ -18,6 +19,7 @@ from jaxdiag.diagnose import (
     next_steps,
     overfitting_from_curves,
 )
+from jaxdiag.diagnose.remedy_effect import RemedyEffect
 
 BIAS = bias_variance(0.01, 0.08, 0.10)  # Ng: avoidable bias dominates
 VARIANCE = bias_variance(0.075, 0.08, 0.10)
@@ -154,3 +156,21 @@ def test_overfitting_leads_the_gap_steps_with_early_stopping():
     # a bug still comes first, and then only the top gap step: early stopping
     debug = next_steps(VARIANCE, gradcheck_ok=False, overfitting=found)
     assert [s.stage for s in debug] == ["debug", "improve"] and "stop early" in debug[1].action
+
+
+def test_a_measured_remedy_leads_the_gap_steps_and_an_unmeasured_mismatch_asks_for_one():
+    helped = RemedyEffect("synthesis", (0.0, 1.0), 3, {}, 1.0, {"dev": 0.1, "test": 0.12},
+                          {"dev": 0.05, "test": 0.06}, -0.06, (-0.08, -0.04), True)
+    steps = next_steps(MISMATCH, remedy=helped)
+    assert steps[0] == NextStep("data", "train with synthesis at weight 1 "
+                                "(jaxdiag.search.RemedyTask)", helped.message)
+    assert not any(s.action.startswith("measure a remedy") for s in steps)
+    flat = helped._replace(test_change=0.01, test_interval=(-0.02, 0.04), significant=False)
+    assert next_steps(MISMATCH, remedy=flat)[0].action.startswith("leave synthesis out")
+    weights = flat._replace(remedy="class_weights")
+    assert next_steps(BIAS, remedy=weights)[0].stage == "improve"
+    unmeasured = [s.action for s in next_steps(MISMATCH)]
+    assert any(a.startswith("measure a remedy against the model: jaxdiag run --set "
+                            "remedy=synthesis") for a in unmeasured)
+    assert not any(a.startswith("measure a remedy") for a in
+                   (s.action for s in next_steps(BIAS)))

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import flax.linen as nn
@@ -116,6 +117,49 @@ def test_tabular_data_gets_no_image_shift_and_its_shuffled_labels_are_caught(tmp
     assert mismatch == shuffled, first
     assert not shuffled or not any(s["action"].startswith("labels do not match")
                                    for s in report["next_steps"][1:])
+    # remedies that need a target domain say so before anything is trained or written
+    with pytest.raises(ValueError, match="'remedy': 'synthesis' imitates the built-in shift"):
+        run_main_job(dataclasses.replace(config, remedy="synthesis"), tmp_path / "new")
+    with pytest.raises(ValueError, match=r"'data\.target': expected a target domain"):
+        run_main_job(dataclasses.replace(config, remedy="coral"), tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_remedy_is_measured_against_the_model_and_leaves_the_baseline_alone(tmp_path):
+    """Digits 0-4 at a tenth of their examples: the label check names the rebalancing
+    remedies; with remedy = class_weights the run trains weight 0 and 1 x 3 seeds as one
+    population, reports each split with and without, and its baseline is bit for bit the run
+    without the remedy."""
+    from jaxdiag.data import load_digits
+
+    digits = load_digits()
+    keep = (digits.y >= 5) | (np.arange(len(digits.y)) % 10 == 0)
+    np.savez(tmp_path / "imbalanced.npz", x=digits.x[keep], y=digits.y[keep])
+    settings = [f"data.source={str(tmp_path / 'imbalanced.npz')!r}", "train.steps=200",
+                "train.eval_every=100", "train.checkpoint_every=200", "model.hidden=[32]",
+                "optimizer.learning_rate=3e-3", "diagnose.overfit_steps=50",
+                "diagnose.label_errors=false", "diagnose.learning_curve=false",
+                "diagnose.lr_range=false", "search.trials=0"]
+    plain = run_main_job(load_config(None, [*settings, "name='plain'"]), tmp_path,
+                         progress=False)
+    report = run_main_job(load_config(None, [*settings, "name='weighted'",
+                                             "remedy='class_weights'", "remedy_weights=[1.0]"]),
+                          tmp_path, progress=False)
+    labels = next(c for c in report["sanity"]["checks"] if c["name"] == "labels")
+    assert not labels["ok"] and "remedy=class_weights" in labels["causes"][0]
+    for key in ("splits", "history", "bias_variance", "uncertainty"):
+        assert report[key] == plain[key], key
+    assert plain["remedy"] is None
+    remedy = report["remedy"]
+    assert remedy["weights"] == [0.0, 1.0] and remedy["seeds"] == 3 and remedy["picked"] == 1.0
+    for name, errors in remedy["errors"].items():
+        assert np.shape(errors) == (2, 3)
+        assert remedy["before"][name] == pytest.approx(np.mean(errors[0]))
+        assert remedy["after"][name] == pytest.approx(np.mean(errors[1]))
+    assert set(remedy["gaps"]["before"]) == {"avoidable_bias", "variance", "data_mismatch",
+                                             "dev_overfitting"}
+    assert any("class_weights" in s["action"] and s["why"] == remedy["message"]
+               for s in report["next_steps"])
 
 
 class _NNXNet(nnx.Module):

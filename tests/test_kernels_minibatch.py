@@ -1,5 +1,6 @@
 import numpy as np
-from jaxdiag.kernels import minibatch_indices
+from jaxdiag.kernels import class_balanced_indices, minibatch_indices
+from scipy import stats
 
 
 def test_minibatches_are_uniform_and_depend_only_on_seed_and_step():
@@ -11,3 +12,20 @@ def test_minibatches_are_uniform_and_depend_only_on_seed_and_step():
     expected = first.size / 300
     chi2 = ((counts - expected) ** 2 / expected).sum()
     assert chi2 < 400  # 299 degrees of freedom: the 0.999 quantile is about 387
+
+
+def test_class_balanced_draws_take_each_class_at_the_same_rate():
+    """Classes of 500, 50, 5 and 0 examples (sorted by class: starts 0, 500, 550, 555): each
+    present class is drawn a third of the time (chi-square, 2 degrees of freedom), and within
+    a class every example equally often (chi-square over the 500)."""
+    starts, counts = np.array([0, 500, 550, 555]), np.array([500, 50, 5, 0])
+    draws = np.asarray(class_balanced_indices(3, np.arange(400), 64, starts, counts)).ravel()
+    labels = np.searchsorted(starts[1:], draws, side="right")
+    per_class = np.bincount(labels, minlength=4)
+    assert per_class[3] == 0 and draws.min() >= 0 and draws.max() < 555
+    p = stats.chisquare(per_class[:3]).pvalue
+    assert p > 1e-3, (per_class, p)
+    within = np.bincount(draws[labels == 0], minlength=500)
+    assert stats.chisquare(within).pvalue > 1e-3
+    again = np.asarray(class_balanced_indices(3, np.arange(200, 210), 64, starts, counts))
+    np.testing.assert_array_equal(again.ravel(), draws.reshape(400, 64)[200:210].ravel())

@@ -31,6 +31,7 @@ from jaxdiag.diagnose.loss_curve import (
 from jaxdiag.diagnose.next_steps import STAGES, NextStep, next_steps
 from jaxdiag.diagnose.overfit_batch import OverfitResult, overfit_one_batch
 from jaxdiag.diagnose.overfitting import Overfitting, overfitting_from_curves
+from jaxdiag.diagnose.remedy_effect import RemedyEffect, remedy_effect
 from jaxdiag.diagnose.sanity import (
     SanityCheck,
     chance_level_check,
@@ -60,6 +61,7 @@ __all__ = [
     "OverfitResult",
     "Overfitting",
     "PowerLaw",
+    "RemedyEffect",
     "SanityCheck",
     "bias_variance",
     "chance_level_check",
@@ -83,6 +85,7 @@ __all__ = [
     "overfit_one_batch",
     "overfitting_from_curves",
     "plant_label_flips",
+    "remedy_effect",
     "triage_label_errors",
     "wilson_interval",
     "worst_mistakes",

@@ -17,6 +17,7 @@ from jaxdiag.diagnose.learning_curve import LearningCurve
 from jaxdiag.diagnose.loss_curve import CurveFinding
 from jaxdiag.diagnose.overfit_batch import OverfitResult
 from jaxdiag.diagnose.overfitting import Overfitting
+from jaxdiag.diagnose.remedy_effect import RemedyEffect
 from jaxdiag.diagnose.sanity import SanityCheck
 
 STAGES = ("debug", "improve", "data", "tune")
@@ -24,6 +25,7 @@ SEARCH_GAIN = 0.005  # a searched trial must beat the model's dev error by this 
 LABEL_ERROR_SHARE = 0.01  # suspected label errors above this share of the data deserve a look
 LABEL_MISMATCH_SHARE = 0.3  # above this share, the labels as a whole do not fit the inputs
 LEARNING_RATE_FACTOR = 3.0  # a range-test pick this many times off the configured rate counts
+MISMATCH_REMEDIES = ("synthesis", "coral", "dann")  # the others treat class imbalance
 
 
 class NextStep(NamedTuple):
@@ -48,6 +50,7 @@ def next_steps(
     overfitting: Overfitting | None = None,
     search_min_gain: float = SEARCH_GAIN,
     learning_rate: tuple[float, float] | None = None,
+    remedy: RemedyEffect | None = None,
 ) -> list[NextStep]:
     """The recommended next steps, most urgent first.
 
@@ -75,6 +78,8 @@ def next_steps(
         twice the seed spread where larger); default half a point.
       learning_rate: (the configured rate, the range test's pick); a pick more than 3x away
         leads the tuning steps (Goodfellow 11.4.1: the one hyperparameter to tune first).
+      remedy: a remedy measured against the model as it is; its verdict leads the gap-driven
+        steps. Without one, a dominant data mismatch adds the step of measuring one.
 
     Returns:
       NextStep list. Any "debug" step comes first and then only the first gap-driven step
@@ -122,6 +127,18 @@ def next_steps(
             why += f"; learning curve: {learning_curve.message}"
         gap_steps = [NextStep("improve" if gap != "data_mismatch" else "data", a, why)
                      for a in actions]
+    if remedy is not None:
+        stage = "data" if remedy.remedy in MISMATCH_REMEDIES else "improve"
+        action = (f"train with {remedy.remedy} at weight {remedy.picked:g} "
+                  "(jaxdiag.search.RemedyTask)" if remedy.significant and remedy.test_change < 0
+                  else f"leave {remedy.remedy} out: it did not help here; measure another "
+                  "remedy (--set remedy=...)")
+        gap_steps.insert(0, NextStep(stage, action, remedy.message))
+    elif gap == "data_mismatch":
+        gap_steps.append(NextStep(
+            "data", "measure a remedy against the model: jaxdiag run --set remedy=synthesis "
+            "(images with the built-in shift), remedy=coral or remedy=dann (domain adaptation on "
+            "unlabelled target inputs)", why))
     if overfitting is not None:
         gap_steps.insert(0, NextStep(
             "improve", f"stop early at step {overfitting.best_step} (use checkpoints/best, or "

@@ -131,7 +131,8 @@ def label_check(y: np.ndarray, num_classes: int,
         causes = ("the split leaves these classes out, or the labels are encoded wrongly",)
     elif not ok:
         causes = ("a rare class: report per-class recall or F1 rather than accuracy, and "
-                  "reweight or resample",)
+                  "reweight or resample (jaxdiag run --set remedy=class_weights, or "
+                  "remedy=balanced, measures either against the model as it is)",)
     return SanityCheck(
         "labels", ok, {"counts": counts.tolist(), "imbalance": imbalance, "missing": missing},
         f"{len(y)} labels over {num_classes} classes, imbalance {imbalance:.3g}x"

@@ -74,6 +74,12 @@ class DataConfig:
 
 BUILT_IN_MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("adam", "adamw", "sgd")
+# jaxdiag.search.RemedyTask's remedies, with the weights the main job tries by default
+REMEDY_WEIGHTS = {"synthesis": (0.25, 0.5, 1.0), "coral": (0.1, 1.0, 10.0),
+                  "dann": (0.01, 0.03, 0.1), "class_weights": (0.5, 1.0),
+                  "balanced": (0.5, 1.0)}
+REMEDIES = tuple(REMEDY_WEIGHTS)
+ADAPTATIONS = ("coral", "dann")  # the remedies that read the target's unlabelled inputs
 
 
 @dataclass(frozen=True)
@@ -253,7 +259,16 @@ class DiagnoseConfig:
 @dataclass(frozen=True)
 class RunConfig:
     """A whole run. human_error is the Bayes-error proxy of the bias/variance analysis; seed
-    draws the model's initialization, minibatches and dropout (``data.seed`` the splits)."""
+    draws the model's initialization, minibatches and dropout (``data.seed`` the splits).
+
+    remedy: "" for none, or one of ``REMEDIES`` to measure against the model as it is:
+      "synthesis" (image data with a synthetic shift: target-like training inputs), "coral" or
+      "dann" (domain adaptation on the target's unlabelled inputs: a quarter of train, shifted,
+      or of the target file), "class_weights" or "balanced" (class imbalance). The run trains
+      the model at weight 0 and at each of ``remedy_weights`` (``REMEDY_WEIGHTS`` when empty),
+      ``max(train.seeds, 3)`` seeds each, as one population, and reports the errors and gaps
+      with and without it.
+    """
 
     name: str = "digits-mlp"
     seed: Seed = 0
@@ -264,10 +279,17 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     diagnose: DiagnoseConfig = field(default_factory=DiagnoseConfig)
+    remedy: str = ""
+    remedy_weights: tuple[float, ...] = ()
 
     def __post_init__(self):
         require_key(0 <= self.human_error <= 1, "human_error", "a fraction in [0, 1]",
                     self.human_error)
+        require_key(self.remedy in ("", *REMEDIES), "remedy", f"'' or one of {REMEDIES}",
+                    self.remedy)
+        require_key(all(w > 0 for w in self.remedy_weights), "remedy_weights",
+                    "weights > 0 (weight 0, the model as it is, is always trained)",
+                    list(self.remedy_weights))
         require_folder_name(self.name, "name")
         selectable = ("", "loss", "error", "accuracy")
         require_key(self.train.select in selectable, "train.select", f"one of {selectable}",

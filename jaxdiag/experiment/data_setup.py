@@ -14,8 +14,14 @@ from jaxdiag.data import (
 from jaxdiag.experiment.config import DataConfig
 
 
-def load_splits(config: DataConfig) -> dict[str, Split]:
-    """train / train_dev / dev / test (and test_source for a synthetic shift) per ``config``."""
+def load_splits(config: DataConfig, unlabelled_target_fraction: float = 0.0
+                ) -> dict[str, Split]:
+    """train / train_dev / dev / test (and test_source for a synthetic shift) per ``config``;
+    with ``unlabelled_target_fraction``, also target_unlabelled (``make_splits``).
+
+    Raises:
+      ValueError: an unlabelled target split asked of data with no target domain.
+    """
     source = load_dataset(config.source, config.label_column, "data.source")
     kind = target_kind(config.target, source)
     if kind == "shift":
@@ -25,8 +31,14 @@ def load_splits(config: DataConfig) -> dict[str, Split]:
         target = None
     else:
         target = load_dataset(config.target, config.label_column, "data.target")
+    if unlabelled_target_fraction and target is None:
+        raise ValueError(
+            f"config key 'data.target': expected a target domain ('shift' for images, or a "
+            f"file of target examples) for domain adaptation, found {config.target!r} (the "
+            f"dev and test data are source examples here).")
     return make_splits(source, target, target_fraction=config.target_fraction,
-                       train_dev_fraction=config.train_dev_fraction, seed=config.seed)
+                       train_dev_fraction=config.train_dev_fraction,
+                       unlabelled_target_fraction=unlabelled_target_fraction, seed=config.seed)
 
 
 def target_kind(target: str, source: Dataset) -> str:

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 from flax import nnx
 
-from jaxdiag.data import Split, fit_normalizer, normalize, read_dev_tags
+from jaxdiag.data import DomainShift, Split, fit_normalizer, normalize, read_dev_tags
 from jaxdiag.diagnose import (
     LabelErrors,
     bias_variance,
@@ -40,6 +40,7 @@ from jaxdiag.diagnose import (
     triage_label_errors,
     worst_mistakes,
 )
+from jaxdiag.diagnose.remedy_effect import RemedyEffect, remedy_effect
 from jaxdiag.diagnose.subset_models import train_on_subsets
 from jaxdiag.experiment import (
     Evaluation,
@@ -57,7 +58,7 @@ from jaxdiag.experiment import (
     make_train_step,
     target_kind,
 )
-from jaxdiag.experiment.config import ModelConfig
+from jaxdiag.experiment.config import ADAPTATIONS, REMEDY_WEIGHTS, ModelConfig
 from jaxdiag.experiment.run_folder import (
     check_saved_config,
     open_run_folder,
@@ -73,8 +74,10 @@ from jaxdiag.report import PREDICTIONS_FILE, REPORT_FILE, save_image_grid
 from jaxdiag.search import (
     Data,
     ModelTask,
+    RemedyTask,
     SweepConfig,
     Task,
+    inverse_frequency_weights,
     mlp_task,
     run_sweep,
     space_from_dict,
@@ -82,6 +85,7 @@ from jaxdiag.search import (
 from jaxdiag.search.task import evaluate
 
 WORST_MISTAKES_FILE = "worst_mistakes.png"
+UNLABELLED_TARGET = 0.25  # of train, held out as the target's unlabelled inputs to adapt to
 
 
 def run_main_job(
@@ -142,7 +146,8 @@ def run_main_job(
       ValueError: a bad config, bad data, a model whose logits do not match the classes, or
         a run folder holding another config.
     """
-    splits = load_splits(config.data)
+    splits = load_splits(config.data, UNLABELLED_TARGET if config.remedy in ADAPTATIONS else 0.0)
+    unlabelled = splits.pop("target_unlabelled", None)
     tags = read_dev_tags(config.diagnose.tags_file, len(splits["dev"].data))
     train = splits["train"].data
     if config.train.batch_size > len(train):
@@ -152,6 +157,7 @@ def run_main_job(
         )
     normalizer = fit_normalizer(train.x)
     arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
+    _check_remedy(config, train)
 
     source = "yours" if model is not None else "config"
     if model is None and config.model.is_entry_point:
@@ -229,6 +235,9 @@ def run_main_job(
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
         uncertainty = _uncertainty(config, result.final)
         seeds = seed_spread(config, task, arrays, progress)
+        remedy = None if not config.remedy else measure_remedy(
+            config, task, arrays, train.num_classes, None if unlabelled is None
+            else normalize(unlabelled.data.x, normalizer), progress)
         decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
                                       errors["train_dev"], errors["test"],
                                       intervals=uncertainty["gaps"])
@@ -261,7 +270,7 @@ def run_main_job(
             else {**search["best"], "model": search["model"]}, overfitting=overfitting,
             learning_rate=None if lr_range is None else (config.optimizer.learning_rate,
                                                          lr_range.pick),
-            search_min_gain=max(uncertainty["dev_significant_gain"],
+            remedy=remedy, search_min_gain=max(uncertainty["dev_significant_gain"],
                                 0.0 if seeds is None else 2 * seeds["std"]["dev"]))
         report["layer_histograms"]["last"] = _histogram_lists(
             int(final.step), snapshot(final.params, final.model_state, *batch, dropout_key))
@@ -282,6 +291,13 @@ def run_main_job(
             "bias_variance": decomposition.as_dict(),
             "uncertainty": uncertainty,
             "seeds": seeds,
+            "remedy": None if remedy is None else {
+                **remedy.as_dict(), "model": task.name,
+                "unlabelled_target": None if unlabelled is None else len(unlabelled.data),
+                "gaps": {
+                    side: bias_variance(config.human_error, e["train"], e["dev"],
+                                        e["train_dev"], e["test"]).gaps
+                    for side, e in (("before", remedy.before), ("after", remedy.after))}},
             "monitor": {"activation_kinds": kinds, "every": config.train.log_every,
                         "alerts": distinct_alerts(result.history.monitor)},
             "loss_curve": [f.as_dict() for f in curve],
@@ -305,8 +321,9 @@ def run_main_job(
 
 
 def data_notes(config: RunConfig, train) -> list[str]:
-    """What the report must say about defaults chosen for digits that may not fit these data:
-    the dev/test domain "auto" picked for tabular inputs, a default human-level error."""
+    """What the report must say about defaults chosen for digits that may not fit these data
+    (the dev/test domain "auto" picked for tabular inputs, a default human-level error) and
+    about the training examples a domain-adaptation remedy holds out."""
     notes = []
     if config.data.target == "auto" and target_kind("auto", train) == "source":
         notes.append(
@@ -314,6 +331,11 @@ def data_notes(config: RunConfig, train) -> list[str]:
             " dev and test are held-out source examples, with no synthetic shift (its blur, "
             "contrast and noise imitate a worse camera, for images). To measure data mismatch, "
             "set data.target to a .npz or .csv file of target-domain examples.")
+    if config.remedy in ADAPTATIONS:
+        notes.append(
+            f"remedy '{config.remedy}' adapts to the target's unlabelled inputs: a quarter of the "
+            "training examples, shifted like dev and test, is held out of train for them, so "
+            "every model of this run (the baseline too) trains on the other three quarters.")
     if config.human_error == RunConfig.human_error and config.data.source != "digits":
         notes.append(
             f"human_error is the default {RunConfig.human_error:.1%}, a guess made for the "
@@ -361,6 +383,33 @@ def seed_spread(config: RunConfig, task: Task, arrays: dict, progress: bool) -> 
     return {"seeds": count, "errors": {k: v.tolist() for k, v in errors.items()},
             "mean": {k: float(v.mean()) for k, v in errors.items()},
             "std": {k: float(v.std(ddof=1)) for k, v in errors.items()}}
+
+
+def _check_remedy(config: RunConfig, train) -> None:
+    """Raises a ValueError for a remedy these data cannot take: synthesis imitates the built-in
+    shift of images."""
+    if config.remedy == "synthesis" and target_kind(config.data.target, train) != "shift":
+        raise ValueError(
+            f"config key 'remedy': 'synthesis' imitates the built-in shift of images "
+            f"(data.target 'shift' on inputs of shape (h, w, c)), found data.target "
+            f"{config.data.target!r} on inputs of shape {tuple(train.input_shape)}.")
+
+
+def measure_remedy(config: RunConfig, task: Task, arrays: dict, num_classes: int,
+                   unlabelled: np.ndarray | None, progress: bool) -> RemedyEffect:
+    """``config.remedy`` against the model as it is: ``remedy_effect`` of ``task`` with it, at
+    the run's optimizer, steps and batch size, ``max(train.seeds, 3)`` seeds per weight."""
+    x, y = arrays["train"]
+    remedy = RemedyTask(task, config.remedy, tuple(x.shape[1:]), shift=DomainShift(
+        config.data.blur_sigma, config.data.contrast, config.data.noise_std),
+        class_weights=inverse_frequency_weights(y, num_classes), num_classes=num_classes)
+    return remedy_effect(
+        remedy, Data(x, y, *arrays["dev"], unlabelled), arrays,
+        weights=config.remedy_weights or REMEDY_WEIGHTS[config.remedy],
+        seeds=max(config.train.seeds, 3), steps=config.train.steps,
+        batch_size=config.train.batch_size, learning_rate=config.optimizer.learning_rate,
+        weight_decay=config.optimizer.weight_decay, seed=config.seed,
+        progress=f"remedy {config.remedy}" if progress else None)
 
 
 def _check_logits(model: Model, train) -> None:

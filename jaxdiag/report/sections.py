@@ -184,7 +184,29 @@ def _bias_variance(run: RunData) -> Built:
                   else Html("No gap is significant and above tolerance: the splits are too "
                             "small to tell, or the model is as good as the data allow.</p>"),
                   table)
+    remedy = run.report.get("remedy")
+    if remedy:
+        body = markup("{}{}", body, _remedy_html(remedy))
     return Section("bias_variance", title, "shown", body, (path,)), {"dominant": dominant}
+
+
+def _remedy_html(remedy: dict) -> Html:
+    """The remedy measured against the model as it is: each split's error and each gap, mean
+    over the seeds, at weight 0 and at the weight picked on dev."""
+    before, after = remedy["before"], remedy["after"]
+    rows = [[name, _pct(before[name]), _pct(after[name]),
+             f"{100 * (after[name] - before[name]):+.2f}"] for name in before]
+    rows += [[gap.replace("_", " ") + " (gap)", f"{100 * b:+.2f}", f"{100 * a:+.2f}",
+              f"{100 * (a - b):+.2f}"]
+             for (gap, b), a in zip(remedy["gaps"]["before"].items(),
+                                    remedy["gaps"]["after"].values(), strict=True)
+             if b is not None and a is not None]
+    return markup("<h3>Remedy: {}</h3><p>{}. {} seeds per weight of {}, weights {} tried (0 is the "
+                  "model as it is), all in one population.</p>{}", remedy["remedy"],
+                  remedy["message"], remedy["seeds"], remedy.get("model", "the model"),
+                  ", ".join(f"{w:g}" for w in remedy["weights"]),
+                  table_html(["split or gap", "without", f"with (weight {remedy['picked']:g})",
+                              "change (points)"], rows))
 
 
 def _interval(interval: list[float], points: bool = False) -> str:

@@ -121,6 +121,15 @@ def _format_analysis(report: dict) -> list[str]:
                         if labels["count"] else ""))
         if labels.get("triage") is not None:
             lines.append(f"  {labels['triage']['message']}")
+    remedy = report.get("remedy")
+    if remedy is not None:
+        lines.append(f"remedy: {remedy['message']}")
+        lines.append("  mismatch gap (dev - train-dev): "
+                     f"{remedy['gaps']['before']['data_mismatch']:+.2%} without, "
+                     f"{remedy['gaps']['after']['data_mismatch']:+.2%} with"
+                     if remedy["gaps"]["before"].get("data_mismatch") is not None else
+                     f"  dev error {remedy['before']['dev']:.2%} without, "
+                     f"{remedy['after']['dev']:.2%} with")
     curve = report["learning_curve"]
     if curve is not None:
         lines.append(f"learning curve: {curve['message']}")

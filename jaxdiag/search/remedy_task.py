@@ -10,6 +10,8 @@ without the remedy (weight 0) and with it at several weights, in one compiled pr
   camera around the built-in shift (``jaxdiag.data.synthesis.random_shift``).
 - "class_weights": softmax cross-entropy weighted per class by ``class_weights ** remedy_weight``
   (0: plain; 1: the given weights, e.g. inverse class frequencies).
+- "balanced": a share ``remedy_weight`` (clipped to 1) of each batch drawn class-balanced (a
+  class uniformly, then one of its examples: ``jaxdiag.kernels.class_balanced_indices``).
 
 Source and target batches go through the model in one call, so BatchNorm normalizes them
 together (as Ganin et al. do).
@@ -27,6 +29,7 @@ import optax
 from jaxdiag.checks import require
 from jaxdiag.data.shift import DomainShift
 from jaxdiag.data.synthesis import SHIFT_PARAMETERS, random_shift
+from jaxdiag.experiment.config import ADAPTATIONS, REMEDIES
 from jaxdiag.experiment.domain_adaptation import (
     coral_loss,
     domain_confusion_loss,
@@ -34,9 +37,6 @@ from jaxdiag.experiment.domain_adaptation import (
 )
 from jaxdiag.search.model_task import ModelTask
 from jaxdiag.search.task import HParams, State
-
-REMEDIES = ("coral", "dann", "synthesis", "class_weights")
-ADAPTATIONS = ("coral", "dann")  # the remedies that read the target's unlabelled inputs
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +52,7 @@ class RemedyTask:
       shift: the target's shift that "synthesis" imitates.
       held_out: shift parameters "synthesis" leaves out (``SHIFT_PARAMETERS``).
       class_weights: per-class weights of "class_weights", all > 0.
+      num_classes: the classes "balanced" draws from.
     """
 
     base: ModelTask
@@ -61,6 +62,7 @@ class RemedyTask:
     shift: DomainShift = field(default_factory=DomainShift)
     held_out: tuple[str, ...] = ()
     class_weights: tuple[float, ...] = ()
+    num_classes: int = 0
 
     def __post_init__(self):
         require(self.remedy in REMEDIES, "remedy", f"one of {REMEDIES}", self.remedy)
@@ -69,6 +71,9 @@ class RemedyTask:
         if self.remedy == "class_weights":
             require(len(self.class_weights) > 0 and all(w > 0 for w in self.class_weights),
                     "class_weights", "a positive weight per class", self.class_weights)
+        if self.remedy == "balanced":
+            require(self.num_classes >= 2, "num_classes", "an integer >= 2 to balance",
+                    self.num_classes)
         if self.remedy == "synthesis":
             require(len(self.input_shape) == 3, "input_shape",
                     "an image shape (h, w, c): synthesis imitates a camera", self.input_shape)
@@ -84,6 +89,11 @@ class RemedyTask:
     @property
     def needs_target(self) -> bool:
         return self.remedy in ADAPTATIONS
+
+    @property
+    def balanced_classes(self) -> int:
+        """The classes the population draws class-balanced batches from; 0 for none."""
+        return self.num_classes if self.remedy == "balanced" else 0
 
     @property
     def traced_hparams(self) -> tuple[str, ...]:
@@ -129,6 +139,8 @@ class RemedyTask:
             shifted = random_shift(k_shift, x, self.shift, self.held_out)
             pick = jax.random.uniform(k_pick, (x.shape[0],) + (1,) * (x.ndim - 1))
             x = jnp.where(pick < jnp.minimum(weight, 1.0), shifted, x)
+            return self.base.loss(params["model"], state, x, y, key, hp)
+        if self.remedy == "balanced":  # the population draws the batches
             return self.base.loss(params["model"], state, x, y, key, hp)
         logits, state = template.apply(params["model"], state, x, key, True)
         per_class = jnp.asarray(self.class_weights, jnp.float32) ** weight
