@@ -37,8 +37,8 @@ ARMS = {  # name: (remedy, held out, weights searched)
     "source only": (None, (), (0.0,)),
     "synthesis": ("synthesis", (), (0.25, 0.5, 1.0)),
     "synthesis, blur held out": ("synthesis", ("blur",), (0.25, 0.5, 1.0)),
-    "CORAL": ("coral", (), (1.0, 10.0, 100.0)),
-    "domain confusion": ("dann", (), (0.03, 0.1, 0.3)),
+    "CORAL": ("coral", (), (0.1, 1.0, 10.0, 100.0)),
+    "domain confusion": ("dann", (), (0.01, 0.03, 0.1, 0.3)),
 }
 
 
