@@ -39,6 +39,7 @@ from jaxdiag.search.sweep import (
     summarize,
 )
 from jaxdiag.search.task import MEMBER_HPARAMS, SHAPE_HPARAMS, Task
+from jaxdiag.search.transfer_task import TransferTask
 
 __all__ = [
     "MEMBER_HPARAMS",
@@ -62,6 +63,7 @@ __all__ = [
     "Space",
     "SweepConfig",
     "Task",
+    "TransferTask",
     "TrialStore",
     "Uniform",
     "concurrent_groups",
