@@ -85,3 +85,21 @@ def test_multitask_loss_is_the_weighted_sum():
                 + 2.0 * _reference(outputs["b"], labels["b"], "binary"))
     np.testing.assert_allclose(total, expected, rtol=1e-6)
     assert set(losses) == {"a", "b"}
+
+
+def test_class_weights_weigh_each_labelled_entry_by_its_class():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(20, 3)).astype(np.float32)
+    labels = np.where(rng.random(20) < 0.3, -1, rng.integers(0, 3, 20))
+    weights = np.array([0.5, 2.0, 1.0])
+    keep = labels >= 0
+    shifted = logits.astype(np.float64) - logits.max(-1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    w = weights[labels[keep]]
+    expected = -(w * log_p[np.flatnonzero(keep), labels[keep]]).sum() / w.sum()
+    got = masked_task_loss(logits, labels, "multiclass", class_weights=jnp.asarray(weights))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    ones = masked_task_loss(logits, labels, "multiclass", class_weights=jnp.ones(3))
+    np.testing.assert_allclose(ones, masked_task_loss(logits, labels, "multiclass"), rtol=1e-6)
+    with pytest.raises(ValueError, match="class_weights: expected None for a 'binary' task"):
+        masked_task_loss(logits[:, 0], np.zeros(20, int), "binary", class_weights=jnp.ones(2))

@@ -3,8 +3,10 @@ import json
 import numpy as np
 import pytest
 
+from jaxdiag.data import load_digits
 from jaxdiag.experiment import load_config
 from jaxdiag.experiment.multitask_config import MultiTaskConfig
+from jaxdiag.experiment.task_data import task_splits
 from jaxdiag.jobs.train import STUDY_FILE, SUMMARY_FILE, run_train_job
 
 PRETRAIN = """
@@ -139,3 +141,25 @@ def test_translations_need_images_and_move_the_training_images(tmp_path):
         summary = run_train_job(config, tmp_path / "runs", progress=False, config_dir=tmp_path)
         losses[translate] = summary["history"]["train_loss"]
     assert losses[0] != losses[1]
+
+
+def test_a_multiclass_task_can_weigh_its_classes_by_inverse_frequency(tmp_path):
+    """class_weights = "inverse" weighs the digit task's classes by n / (C n_c) of its training
+    labels (so that every class weighs n / C in all); the binary task keeps its plain loss."""
+    config = load_config(None, [
+        'name="weighted"', "data.classes=[0, 1, 2, 3, 4]", "train.steps=10",
+        "train.log_every=10", "train.eval_every=10",
+        'tasks=[{name="digit", class_weights="inverse"}, '
+        '{name="odd", kind="binary", positive=[1, 3]}]'], cls=MultiTaskConfig)
+    summary = run_train_job(config, tmp_path, progress=False)
+    assert set(summary["class_weights"]) == {"digit"}
+    labelled = summary["data"]["train"]["size"]
+    weights = np.array(summary["class_weights"]["digit"])
+    assert weights.shape == (5,) and np.all(weights > 0)
+    # n / (C n_c): the weighted counts n_c w_c are all n / C
+    splits, _ = task_splits(load_digits(), config.data, config.tasks, config.seed)
+    counts = np.bincount(splits["train"][1]["digit"], minlength=5)
+    np.testing.assert_allclose(counts * weights, labelled / 5, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"tasks\.odd\.class_weights"):
+        load_config(None, ['tasks=[{name="odd", kind="binary", positive=[1], '
+                           'class_weights="inverse"}]'], cls=MultiTaskConfig)

@@ -29,12 +29,15 @@ class TaskConfig:
       (sigmoid; label 1 when the example's class is in ``positive``).
     positive: the classes that are positive for a binary task.
     weight: the task's weight in the training loss (sum of weight x task loss).
+    class_weights: "" (every example weighs 1) or "inverse": a multiclass task's training loss
+      weighs each class by n / (C n_c) of its training labels, against a class imbalance.
     """
 
     name: str = "label"
     kind: str = "multiclass"
     positive: tuple[int, ...] = ()
     weight: float = 1.0
+    class_weights: str = ""
 
     def __post_init__(self):
         require_key(self.name.isidentifier(), "tasks.name", "an identifier (letters, digits, _)",
@@ -45,6 +48,10 @@ class TaskConfig:
                     f"tasks.{self.name}.positive", "at least one positive class for a binary "
                     "task", self.positive)
         require_key(self.weight >= 0, f"tasks.{self.name}.weight", "a value >= 0", self.weight)
+        require_key(self.class_weights in ("", "inverse") and (
+            not self.class_weights or self.kind == "multiclass"),
+            f"tasks.{self.name}.class_weights", "'' or, for a multiclass task, 'inverse'",
+            self.class_weights)
 
 
 @dataclass(frozen=True)

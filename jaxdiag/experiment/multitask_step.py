@@ -19,6 +19,7 @@ def make_multitask_step(
     weights: Mapping[str, float],
     tx: optax.GradientTransformation,
     frozen: Params | None = None,
+    class_weights: Mapping[str, jax.Array] | None = None,
 ) -> Callable[[TrainState, jax.Array, Labels], tuple[TrainState, jax.Array]]:
     """One optimizer step: ``(state, x, labels) -> (state, weighted loss)``.
 
@@ -28,12 +29,14 @@ def make_multitask_step(
       tx: the optimizer (e.g. ``transfer_optimizer``'s multi_transform).
       frozen: bool pytree of the params' structure (``frozen_leaves``); frozen leaves are
         never changed. None: every leaf trains.
+      class_weights: {task: (C,) per-class loss weights} of the multiclass tasks that
+        re-balance their classes (``masked_task_loss``); None: none.
 
     ``labels`` is {task: int array}, shapes as ``masked_task_loss`` takes them, -1 missing.
     """
 
     def loss_fn(params: Params, x: jax.Array, labels: Labels) -> jax.Array:
-        return multitask_loss(apply(params, x), labels, kinds, weights)[0]
+        return multitask_loss(apply(params, x), labels, kinds, weights, class_weights)[0]
 
     def step(state: TrainState, x: jax.Array, labels: Labels) -> tuple[TrainState, jax.Array]:
         loss, grads = jax.value_and_grad(loss_fn)(state.params, x, labels)

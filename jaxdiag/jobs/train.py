@@ -46,6 +46,7 @@ from jaxdiag.experiment.transfer import (
 )
 from jaxdiag.models import Params
 from jaxdiag.models.footprint import parameter_bytes, require_fits
+from jaxdiag.search import inverse_frequency_weights
 
 SUMMARY_FILE = "summary.json"
 STUDY_FILE = "study.json"
@@ -123,7 +124,14 @@ def run_train_job(
         np.savez(run_dir / NORMALIZER_FILE, mean=normalizer.mean, std=normalizer.std)
         kinds = {task.name: task.kind for task in config.tasks}
         weights = {task.name: task.weight for task in config.tasks}
-        step = make_multitask_step(model.apply, kinds, weights, tx, frozen_leaves(labels))
+        train_labels = splits["train"][1]
+        class_weights = {
+            task.name: np.asarray(inverse_frequency_weights(
+                train_labels[task.name][train_labels[task.name] >= 0], widths[task.name]),
+                np.float32)
+            for task in config.tasks if task.class_weights == "inverse"}
+        step = make_multitask_step(model.apply, kinds, weights, tx, frozen_leaves(labels),
+                                   class_weights)
         if config.data.translate:
             step = with_random_translations(
                 step, config.data.translate,
@@ -140,6 +148,7 @@ def run_train_job(
             "run_dir": str(run_dir),
             "config": config_to_dict(config),
             "tasks": kinds,
+            "class_weights": {name: w.tolist() for name, w in class_weights.items()},
             "data": {name: {"size": len(x), "labelled": {t: int((v >= 0).sum())
                                                          for t, v in task_labels.items()}}
                      for name, (x, task_labels) in splits.items()},
