@@ -2,6 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from scipy import stats
 
 from jaxdiag.experiment import (
     TrainState,
@@ -90,3 +91,25 @@ def test_each_step_draws_its_own_dropout_key_from_the_step_count():
     _, later = step(state._replace(step=state.step + 1), None, None)
     assert float(first) == float(again) == float(jax.random.uniform(jax.random.fold_in(KEY, 0)))
     assert float(later) == float(jax.random.uniform(jax.random.fold_in(KEY, 1)))
+
+
+def test_balanced_batches_draw_each_class_equally_and_resume_bit_identically():
+    """Labels 0 (950 examples), 1 (45), 2 (5) and 12 unlabelled (-1): each drawn batch takes
+    the three classes a third of the time each (chi-square) and never an unlabelled example;
+    the draws depend on the key and the step only."""
+    n = 1012
+    labels = jnp.asarray(np.r_[np.zeros(950), np.ones(45), np.full(5, 2), np.full(12, -1)]
+                         .astype(np.int32))
+    x = jnp.arange(n)
+    steps = make_train_steps(_counting_step, 16, jax.random.key(0),
+                             balance=(lambda y: y, 3))
+    state = TrainState(jnp.zeros(n, jnp.int32), (), jnp.zeros((), jnp.int32))
+    whole, _ = steps(state, x, labels, num_steps=300)
+    counts = np.asarray(whole.params)
+    per_class = np.array([counts[:950].sum(), counts[950:995].sum(), counts[995:1000].sum()])
+    assert counts[1000:].sum() == 0 and per_class.sum() == 300 * 16
+    assert stats.chisquare(per_class).pvalue > 1e-3, per_class
+    assert stats.chisquare(counts[995:1000]).pvalue > 1e-3  # uniform within a class
+    half, _ = steps(state, x, labels, num_steps=120)
+    half, _ = steps(half, x, labels, num_steps=180)
+    np.testing.assert_array_equal(half.params, whole.params)

@@ -143,11 +143,14 @@ def test_translations_need_images_and_move_the_training_images(tmp_path):
     assert losses[0] != losses[1]
 
 
-def test_a_multiclass_task_can_weigh_its_classes_by_inverse_frequency(tmp_path):
+def test_a_multiclass_task_can_weigh_its_classes_and_balance_the_minibatches(tmp_path):
     """class_weights = "inverse" weighs the digit task's classes by n / (C n_c) of its training
-    labels (so that every class weighs n / C in all); the binary task keeps its plain loss."""
+    labels (so that every class weighs n / C in all), the binary task keeps its plain loss;
+    data.balance_task draws the minibatches class-balanced (make_train_steps' test checks the
+    rates)."""
     config = load_config(None, [
         'name="weighted"', "data.classes=[0, 1, 2, 3, 4]", "train.steps=10",
+        'data.balance_task="digit"',
         "train.log_every=10", "train.eval_every=10",
         'tasks=[{name="digit", class_weights="inverse"}, '
         '{name="odd", kind="binary", positive=[1, 3]}]'], cls=MultiTaskConfig)
@@ -160,6 +163,12 @@ def test_a_multiclass_task_can_weigh_its_classes_by_inverse_frequency(tmp_path):
     splits, _ = task_splits(load_digits(), config.data, config.tasks, config.seed)
     counts = np.bincount(splits["train"][1]["digit"], minlength=5)
     np.testing.assert_allclose(counts * weights, labelled / 5, rtol=1e-6)
+    assert summary["training"]["steps_done"] == 10 and np.isfinite(summary["dev"]["loss"])
+    assert summary["config"]["data"]["balance_task"] == "digit"
+    with pytest.raises(ValueError, match=r"'data\.balance_task': expected '' or a multiclass"):
+        load_config(None, ['data.balance_task="odd"',
+                           'tasks=[{name="odd", kind="binary", positive=[1]}]'],
+                    cls=MultiTaskConfig)
     with pytest.raises(ValueError, match=r"tasks\.odd\.class_weights"):
         load_config(None, ['tasks=[{name="odd", kind="binary", positive=[1], '
                            'class_weights="inverse"}]'], cls=MultiTaskConfig)

@@ -18,7 +18,7 @@ from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import MINIMIZED_METRICS, TrainConfig
 from jaxdiag.experiment.history import History
 from jaxdiag.experiment.tensorboard import summary_writer
-from jaxdiag.experiment.train_step import TrainState, make_train_steps
+from jaxdiag.experiment.train_step import Balance, TrainState, make_train_steps
 from jaxdiag.models import Params, State
 from jaxdiag.monitor import monitor_alerts
 
@@ -74,6 +74,7 @@ def fit(
     monitored_step: MonitoredStepFn | None = None,
     kinds: dict[str, str] | None = None,
     progress: bool = True,
+    balance: Balance | None = None,
 ) -> FitResult:
     """Trains to ``config.steps``, resuming from ``run_dir/checkpoints/latest``.
 
@@ -94,6 +95,7 @@ def fit(
         ``history.monitor``.
       kinds: {layer: activation function} for the monitor's alerts.
       progress: show a progress bar.
+      balance: class-balanced minibatches of in-memory arrays (``make_train_steps``).
 
     Every ``log_every`` steps the chunk's mean loss goes to the history and TensorBoard; every
     ``eval_every`` steps and at the end ``evaluate`` runs, and when ``config.select`` names a
@@ -122,7 +124,7 @@ def fit(
             # its latest checkpoint (and which replaced it), which the replay reaches again.
             best_weights = best.restore(best.latest_step(), like=best_weights)[0]
     advance = _advance_fn(train_step, monitored_step, train, config.batch_size, key,
-                          int(state.step))
+                          int(state.step), balance)
     final = None
 
     def train_segment(start: int, end: int) -> SegmentLog:
@@ -314,13 +316,13 @@ def _statistics(stats: dict, kinds: dict[str, str], step: int, history: History
 
 
 def _advance_fn(train_step: StepFn, monitored_step: MonitoredStepFn | None, train: TrainData,
-                batch_size: int, key: jax.Array, start_step: int
+                batch_size: int, key: jax.Array, start_step: int, balance: Balance | None = None
                 ) -> Callable[[TrainState, int], tuple[TrainState, np.ndarray, dict | None]]:
     """``advance(state, num_steps) -> (state, losses, monitor statistics or None)`` over
     in-memory arrays (one compiled call) or an iterator of batches (one compiled step each)."""
     if isinstance(train, tuple):
         x, y = jax.device_put(train)
-        steps = make_train_steps(train_step, batch_size, key, monitored_step)
+        steps = make_train_steps(train_step, batch_size, key, monitored_step, balance)
 
         def advance_arrays(state: TrainState, num_steps: int):
             state, losses, *stats = steps(state, x, y, num_steps=num_steps)

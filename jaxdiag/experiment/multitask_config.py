@@ -68,6 +68,9 @@ class TaskDataConfig:
       labelled"), drawn independently per task with the run seed. Dev and test keep theirs.
     translate: move every training image by a random offset of up to this many pixels
       along each axis, anew at every step (augmentation; images only, 0: off).
+    balance_task: "" or a multiclass task whose classes every minibatch draws uniformly
+      (class-balanced sampling, against a class imbalance; examples without that task's label
+      are not drawn).
     """
 
     source: str = "digits"
@@ -79,6 +82,7 @@ class TaskDataConfig:
     missing_fraction: float = 0.0
     translate: int = 0
     split_seed: Seed = 0
+    balance_task: str = ""
 
     def __post_init__(self):
         for name in ("dev_fraction", "test_fraction"):
@@ -184,6 +188,9 @@ class MultiTaskConfig:
         require_key(bool(self.tasks), "tasks", "at least one task", self.tasks)
         names = [task.name for task in self.tasks]
         require_key(len(set(names)) == len(names), "tasks", "distinct task names", names)
+        multiclass = [task.name for task in self.tasks if task.kind == "multiclass"]
+        require_key(self.data.balance_task in ("", *multiclass), "data.balance_task",
+                    f"'' or a multiclass task from {multiclass}", self.data.balance_task)
         task, _, metric = self.train.select.rpartition(".")
         require_key(bool(self.train.select), "train.select", "a dev metric (the best "
                     "checkpoint is the run's result, and what transfer starts from)", "")

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from jaxdiag.kernels import class_balanced_indices
 from jaxdiag.models import Model, Params, State
 from jaxdiag.monitor import activation_stats, leaf_gradient_stats
 
@@ -110,11 +111,18 @@ def make_monitored_train_step(
     return train_step
 
 
+# Class-balanced draws of ``make_train_steps``: (labels of y -> int (n,) classes, -1 for
+# examples never drawn; the number of classes).
+Balance = tuple[Callable[[Any], jax.Array], int]
+BALANCE_STREAM = 0x6A09E667  # fold_in constant of the balanced draws' seed
+
+
 def make_train_steps(
     train_step: Callable[[TrainState, jax.Array, jax.Array], tuple[TrainState, jax.Array]],
     batch_size: int,
     key: jax.Array,
     monitored_step: Callable[..., tuple[TrainState, jax.Array, dict]] | None = None,
+    balance: Balance | None = None,
 ) -> Callable[..., tuple]:
     """Many steps in one compiled call: ``(state, x, y, num_steps) -> (state, losses[, stats])``.
 
@@ -122,6 +130,11 @@ def make_train_steps(
     ``n % batch_size`` examples of each shuffled epoch are dropped), so the batch of a step
     depends only on the key and the step number: a run resumed from a checkpoint at any
     step sees exactly the batches of an uninterrupted run.
+
+    With ``balance`` = (labels, C), every batch is drawn class-balanced instead: each example a
+    class uniformly among those ``labels(y)`` holds, then one of its examples (with
+    replacement; label -1 is never drawn), from a seed of ``key`` and the step alone
+    (``jaxdiag.kernels.class_balanced_indices``), so a resumed run draws the same batches.
 
     Args of the returned function:
       state: TrainState at step s.
@@ -142,7 +155,18 @@ def make_train_steps(
         def permutation(step: jax.Array) -> jax.Array:
             return jax.random.permutation(jax.random.fold_in(key, step // steps_per_epoch), n)
 
+        if balance is not None:
+            labels, classes = balance
+            bucket = jnp.where(labels(y) >= 0, labels(y), classes)  # the unlabelled last
+            by_class = jnp.argsort(bucket, stable=True)
+            counts = jnp.bincount(bucket, length=classes + 1)[:classes]
+            seed = jax.random.bits(jax.random.fold_in(key, BALANCE_STREAM), dtype=jnp.uint32)
+
         def next_batch(state: TrainState, order: jax.Array):
+            if balance is not None:
+                draws = class_balanced_indices(seed, state.step[None], batch_size,
+                                               jnp.cumsum(counts) - counts, counts)[0]
+                return order, by_class[draws]
             position = state.step % steps_per_epoch
             order = jax.lax.cond(position == 0, permutation, lambda _: order, state.step)
             return order, jax.lax.dynamic_slice_in_dim(order, position * batch_size, batch_size)

@@ -142,7 +142,10 @@ def run_train_job(
                                            batch_size=min(config.train.batch_size, n_train))
         result = fit(init_train_state(params, tx), step, splits["train"],
                      lambda state: {"dev": evaluate(state.params, *splits["dev"])},
-                     train_config, run_dir, key=jax.random.key(config.seed), progress=progress)
+                     train_config, run_dir, key=jax.random.key(config.seed), progress=progress,
+                     balance=None if not config.data.balance_task else (
+                         lambda y, t=config.data.balance_task: y[t],
+                         widths[config.data.balance_task]))
         history = result.history
         summary = {
             "run_dir": str(run_dir),
