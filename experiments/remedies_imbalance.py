@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 from jaxdiag.data import fit_normalizer, load_digits, make_splits, normalize
-from jaxdiag.diagnose.remedy_effect import t_quantile
+from jaxdiag.diagnose.remedy_effect import paired_t_interval
 from jaxdiag.metrics import f1_score, recall_score
 from jaxdiag.search import Data, RemedyTask, inverse_frequency_weights, mlp_task, train_population
 
@@ -90,11 +90,8 @@ def main() -> None:
         def cell(v):
             return f"{100 * v.mean():.2f} ± {100 * v.std(ddof=1):.2f}"
 
-        diff = s["test f1"] - baseline
-        half = t_quantile(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-        versus = "—" if name == "none" else (
-            f"{100 * diff.mean():+.2f} [{100 * (diff.mean() - half):+.2f}, "
-            f"{100 * (diff.mean() + half):+.2f}]")
+        versus = "—" if name == "none" else "{:+.2f} [{:+.2f}, {:+.2f}]".format(
+            *(100 * v for v in paired_t_interval(s["test f1"] - baseline)))
         print(f"| {name} | {'—' if name == 'none' else f'{weight:g}'} | {cell(s['accuracy'])} | "
               f"{cell(s['test f1'])} | {cell(s['rare recall'])} | {cell(s['common recall'])} | "
               f"{versus} |")

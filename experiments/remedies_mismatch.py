@@ -28,9 +28,9 @@ import argparse
 
 import jax
 import numpy as np
-from scipy import stats
 
 from jaxdiag.data import DomainShift, fit_normalizer, load_digits, make_splits, normalize
+from jaxdiag.diagnose.remedy_effect import paired_t_interval
 from jaxdiag.search import Data, RemedyTask, mlp_task, train_population
 
 ARMS = {  # name: (remedy, held out, weights searched)
@@ -89,13 +89,8 @@ def main() -> None:
         def cell(v):
             return f"{100 * v.mean():.2f} ± {100 * v.std(ddof=1):.2f}"
 
-        diff = e["test"] - baseline
-        if name == "source only":
-            versus = "—"
-        else:
-            half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
-            versus = (f"{100 * diff.mean():+.2f} [{100 * (diff.mean() - half):+.2f}, "
-                      f"{100 * (diff.mean() + half):+.2f}]")
+        versus = "—" if name == "source only" else "{:+.2f} [{:+.2f}, {:+.2f}]".format(
+            *(100 * v for v in paired_t_interval(e["test"] - baseline)))
         print(f"| {name} | {'—' if name == 'source only' else f'{weight:g}'} | "
               f"{cell(e['train_dev'])} | {cell(e['dev'])} | {cell(e['test'])} | "
               f"{cell(e['dev'] - e['train_dev'])} | {versus} |")

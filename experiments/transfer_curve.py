@@ -30,7 +30,7 @@ import jax
 import numpy as np
 
 from jaxdiag.data import fit_normalizer, load_digits, normalize
-from jaxdiag.diagnose.remedy_effect import t_quantile
+from jaxdiag.diagnose.remedy_effect import paired_t_interval
 from jaxdiag.models import build_model
 from jaxdiag.search import Data, ModelTask, TransferTask, train_population
 
@@ -112,12 +112,10 @@ def main() -> None:
         cells = [f"{100 * accuracy[n][i].mean():.1f} ± {100 * accuracy[n][i].std(ddof=1):.1f}"
                  for n in names]
         best = max(names[1:], key=lambda n, i=i: accuracy[n][i].mean())
-        diff = accuracy[best][i] - accuracy["scratch"][i]
-        half = t_quantile(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+        change = "{:+.1f} [{:+.1f}, {:+.1f}]".format(
+            *(100 * v for v in paired_t_interval(accuracy[best][i] - accuracy["scratch"][i])))
         label = "all" if size is None else str(size)
-        print(f"| {label} | " + " | ".join(cells) +
-              f" | {best}: {100 * diff.mean():+.1f} [{100 * (diff.mean() - half):+.1f}, "
-              f"{100 * (diff.mean() + half):+.1f}] |")
+        print(f"| {label} | " + " | ".join(cells) + f" | {best}: {change} |")
 
 
 if __name__ == "__main__":

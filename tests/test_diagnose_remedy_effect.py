@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaxdiag.diagnose.remedy_effect import RemedyEffect, remedy_effect, t_quantile
+from jaxdiag.diagnose.remedy_effect import (
+    RemedyEffect,
+    paired_t_interval,
+    remedy_effect,
+    t_quantile,
+)
 from jaxdiag.search import Data, RemedyTask, mlp_task
 
 
@@ -33,3 +38,13 @@ def test_bad_arguments_are_named():
         remedy_effect(task, data, splits, weights=[1.0], seeds=1, **common)
     with pytest.raises(ValueError, match="splits: expected a 'dev' split"):
         remedy_effect(task, data, {"test": splits["dev"]}, weights=[1.0], **common)
+
+
+def test_paired_t_interval_equals_scipys():
+    d = np.array([-0.02, -0.035, -0.01, -0.04, -0.025])
+    mean, low, high = paired_t_interval(d)
+    expected = stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+    assert mean == pytest.approx(d.mean())
+    np.testing.assert_allclose([low, high], expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="differences: expected a 1-D array of at least 2"):
+        paired_t_interval(np.array([0.1]))

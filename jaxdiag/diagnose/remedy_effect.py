@@ -101,13 +101,21 @@ def remedy_effect(task: RemedyTask, data: Data, splits: dict[str, tuple[np.ndarr
               for name, (x, y) in splits.items()}
     best = 1 + int(np.argmin(errors["dev"][1:].mean(axis=1)))
     scored = "test" if "test" in errors else "dev"
-    change = errors[scored][best] - errors[scored][0]
-    half = t_quantile((1 + CONFIDENCE) / 2, seeds - 1) * change.std(ddof=1) / np.sqrt(seeds)
-    interval = (float(change.mean() - half), float(change.mean() + half))
+    change, low, high = paired_t_interval(errors[scored][best] - errors[scored][0])
     return RemedyEffect(task.remedy, tried, seeds, errors, tried[best],
                         {k: float(v[0].mean()) for k, v in errors.items()},
                         {k: float(v[best].mean()) for k, v in errors.items()},
-                        float(change.mean()), interval, not interval[0] <= 0 <= interval[1])
+                        change, (low, high), not low <= 0 <= high)
+
+
+def paired_t_interval(differences: np.ndarray, confidence: float = CONFIDENCE
+                      ) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of paired ``differences`` (n >= 2, one per seed) and its
+    Student t interval at ``confidence``."""
+    d = np.asarray(differences, np.float64)
+    require(d.ndim == 1 and len(d) >= 2, "differences", "a 1-D array of at least 2", d.shape)
+    half = t_quantile((1 + confidence) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return float(d.mean()), float(d.mean() - half), float(d.mean() + half)
 
 
 def t_quantile(probability: float, dof: int) -> float:
