@@ -19,7 +19,7 @@ from .curves import (
 from .edit_distance import levenshtein
 from .exact_areas import exact_average_precision, exact_roc_auc
 from .finite_difference import central_differences
-from .minibatch import class_balanced_indices, minibatch_indices
+from .minibatch import class_balanced_indices, class_layout, minibatch_indices
 from .prefix_sum import prefix_sum
 from .sorted_counts import SortedCounts, descending_key, score_from_key, sorted_counts
 
@@ -32,6 +32,7 @@ __all__ = [
     "binned_curve",
     "central_differences",
     "class_balanced_indices",
+    "class_layout",
     "confusion_matrix",
     "curve_order",
     "descending_key",

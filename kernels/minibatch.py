@@ -51,3 +51,20 @@ def class_balanced_indices(seed: jax.Array, steps: jax.Array, batch_size: int,
     within = minibatch_indices(seed ^ jnp.uint32(0xA54FF53A), steps, batch_size, 1 << 30)
     offset = within.astype(jnp.uint32) % counts[label]
     return (jnp.asarray(starts)[label] + offset.astype(jnp.int32)).astype(jnp.int32)
+
+
+def class_layout(labels: jax.Array, classes: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The examples ordered by class, for ``class_balanced_indices``.
+
+    Args:
+      labels: int (n,): each example's class; a value outside [0, classes) (e.g. -1 for
+        unlabelled, or a padding position) puts it after every class, never drawn.
+      classes: C, static.
+
+    Returns:
+      (int (n,) positions ordered by class (stable), int (C,) where each class begins, int
+      (C,) how many it has).
+    """
+    bucket = jnp.where((labels >= 0) & (labels < classes), labels, classes)
+    counts = jnp.bincount(bucket, length=classes + 1)[:classes]
+    return jnp.argsort(bucket, stable=True), jnp.cumsum(counts) - counts, counts

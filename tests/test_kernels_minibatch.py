@@ -1,5 +1,5 @@
 import numpy as np
-from jaxdiag.kernels import class_balanced_indices, minibatch_indices
+from jaxdiag.kernels import class_balanced_indices, class_layout, minibatch_indices
 from scipy import stats
 
 
@@ -29,3 +29,10 @@ def test_class_balanced_draws_take_each_class_at_the_same_rate():
     assert stats.chisquare(within).pvalue > 1e-3
     again = np.asarray(class_balanced_indices(3, np.arange(200, 210), 64, starts, counts))
     np.testing.assert_array_equal(again.ravel(), draws.reshape(400, 64)[200:210].ravel())
+
+
+def test_the_class_layout_orders_by_class_and_leaves_the_rest_out():
+    order, starts, counts = class_layout(np.array([1, 0, 2, 0, -1, 1, 3]), 3)
+    np.testing.assert_array_equal(order, [1, 3, 0, 5, 2, 4, 6])  # -1 and 3 (out of range) last
+    np.testing.assert_array_equal(starts, [0, 2, 4])
+    np.testing.assert_array_equal(counts, [2, 2, 1])

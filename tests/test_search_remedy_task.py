@@ -13,7 +13,7 @@ from jaxdiag.search import (
     mlp_task,
     train_population,
 )
-from jaxdiag.search.population import TARGET_STREAM, _class_layout
+from jaxdiag.search.population import TARGET_STREAM
 
 SHAPE = (8, 8, 1)
 BASE = mlp_task(SHAPE, 10, hidden=(16, 16), optimizer="adam")
@@ -129,10 +129,6 @@ def test_balanced_members_draw_by_class_and_weight_zero_as_the_plain_model(digit
     rare = np.flatnonzero(data.y_train < 5)[::10]  # classes 0-4 at a tenth of their examples
     keep = np.sort(np.concatenate([rare, np.flatnonzero(data.y_train >= 5)]))
     imbalanced = data._replace(x_train=data.x_train[keep], y_train=data.y_train[keep])
-    examples = np.array([[0, 1, 2, 3, 4, 0], [4, 2, 0, 0, 0, 0]], np.int32)
-    by_class, layout = _class_layout(examples, np.array([5, 2]), np.array([1, 0, 2, 0, 1]), 3)
-    np.testing.assert_array_equal(by_class, [[1, 3, 0, 4, 2, 0], [4, 2, 0, 0, 0, 0]])
-    np.testing.assert_array_equal(layout, [[[0, 2, 4], [2, 2, 1]], [[0, 0, 1], [0, 1, 1]]])
     task = RemedyTask(BASE, "balanced", SHAPE, num_classes=10)
     assert task.balanced_classes == 10
     assert task.traced_hparams == (*BASE.traced_hparams, "remedy_weight")

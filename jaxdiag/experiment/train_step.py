@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxdiag.kernels import class_balanced_indices
+from jaxdiag.kernels import class_balanced_indices, class_layout
 from jaxdiag.models import Model, Params, State
 from jaxdiag.monitor import activation_stats, leaf_gradient_stats
 
@@ -156,16 +156,13 @@ def make_train_steps(
             return jax.random.permutation(jax.random.fold_in(key, step // steps_per_epoch), n)
 
         if balance is not None:
-            labels, classes = balance
-            bucket = jnp.where(labels(y) >= 0, labels(y), classes)  # the unlabelled last
-            by_class = jnp.argsort(bucket, stable=True)
-            counts = jnp.bincount(bucket, length=classes + 1)[:classes]
+            by_class, starts, counts = class_layout(balance[0](y), balance[1])
             seed = jax.random.bits(jax.random.fold_in(key, BALANCE_STREAM), dtype=jnp.uint32)
 
         def next_batch(state: TrainState, order: jax.Array):
             if balance is not None:
-                draws = class_balanced_indices(seed, state.step[None], batch_size,
-                                               jnp.cumsum(counts) - counts, counts)[0]
+                draws = class_balanced_indices(seed, state.step[None], batch_size, starts,
+                                               counts)[0]
                 return order, by_class[draws]
             position = state.step % steps_per_epoch
             order = jax.lax.cond(position == 0, permutation, lambda _: order, state.step)

@@ -29,7 +29,7 @@ from jax.sharding import Mesh, PartitionSpec
 
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.loop import SegmentLog, run_segments
-from jaxdiag.kernels import class_balanced_indices, minibatch_indices
+from jaxdiag.kernels import class_balanced_indices, class_layout, minibatch_indices
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.scheduling import (
     concurrent_groups,
@@ -125,20 +125,24 @@ def _member_functions(task: Task, batch_size: int):
         return MemberState(params, model_state, task.tx(hp).init(params), jnp.array(True),
                            jnp.array(-1))
 
-    def train(state: MemberState, hp: HParams, seed: jax.Array, pool: tuple, size: jax.Array,
-              data: Data, start: jax.Array, num_steps: int,
+    classes = getattr(task, "balanced_classes", 0)  # static: balanced draws when > 0
+
+    def train(state: MemberState, hp: HParams, seed: jax.Array, examples: jax.Array,
+              size: jax.Array, data: Data, start: jax.Array, num_steps: int,
               dropout: bool) -> tuple[MemberState, jax.Array, tuple]:
-        """``num_steps`` steps from step ``start`` on the first ``size`` of ``pool``'s examples
-        (the member's training examples; with its class layout, ``_class_layout``); the
-        losses; the dev (error, loss) after."""
-        examples, by_class, layout = pool
+        """``num_steps`` steps from step ``start`` on the first ``size`` of ``examples`` (the
+        member's training examples); the losses; the dev (error, loss) after."""
         tx = task.tx(hp)
         key = jax.random.key(seed)
         steps = start + jnp.arange(num_steps)
         # the segment's batches, at once; a target batch per step from a stream of its own
         batches = examples[minibatch_indices(seed, steps, batch_size, size)]
-        if layout.shape[-1]:  # class-balanced draws for a share remedy_weight of the batch
-            balanced = by_class[class_balanced_indices(seed, steps, batch_size, *layout)]
+        if classes:  # class-balanced draws for a share remedy_weight of the batch
+            own = jnp.arange(examples.shape[0]) < size  # the rest is padding
+            by_class, starts, counts = class_layout(
+                jnp.where(own, data.y_train[examples], -1), classes)
+            balanced = examples[by_class[class_balanced_indices(seed, steps, batch_size, starts,
+                                                                counts)]]
             share = minibatch_indices(seed ^ SHARE_STREAM, steps, batch_size, 1 << 24)
             batches = jnp.where(share < hp["remedy_weight"] * (1 << 24), balanced, batches)
         targets = (minibatch_indices(seed ^ TARGET_STREAM, steps, batch_size,
@@ -205,11 +209,11 @@ class _Compiled:
         self.init = jax.jit(lambda seeds, hp: jax.lax.map(lambda a: init(*a), (seeds, hp)))
 
         @partial(jax.jit, static_argnums=(6, 7))
-        def train_all(states, hp, seeds, pools, sizes, data, num_steps, dropout, start):
+        def train_all(states, hp, seeds, examples, sizes, data, num_steps, dropout, start):
             f = over_members(
                 lambda s, h, k, e, z, d, t: train(s, h, k, e, z, d, t, num_steps, dropout),
                 (replicated, replicated))
-            return f((states, hp, seeds, pools, sizes), data, start)
+            return f((states, hp, seeds, examples, sizes), data, start)
 
         self.train = train_all
 
@@ -314,8 +318,6 @@ def train_population(
             f"{'None' if data.x_target is None else f'shape {np.shape(data.x_target)}'}.")
     data = Data(*(None if a is None else jnp.asarray(a) for a in data))
     examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
-    pools = (examples, *_class_layout(examples, sizes, np.asarray(data.y_train),
-                                      getattr(task, "balanced_classes", 0)))
     dropout = task.uses_key(hp["dropout"])  # whether training draws masks
 
     boundaries = sorted({0, *rungs, steps, *range(checkpoint_every or steps, steps,
@@ -339,8 +341,8 @@ def train_population(
                 lambda v: np.array(v[:k]), jax.device_get(states)))
         states, losses, dev = in_groups(
             compiled.train,
-            (states, member_hp, member_seeds,
-             jax.tree.map(lambda a: jnp.asarray(a[index]), pools), jnp.asarray(sizes[index])),
+            (states, member_hp, member_seeds, jnp.asarray(examples[index]),
+             jnp.asarray(sizes[index])),
             (data, end - start, dropout, jnp.asarray(start)), segment_groups)
         error, loss = (np.asarray(v)[:len(running)] for v in dev)
         losses = np.asarray(losses)[:len(running)]
@@ -461,21 +463,3 @@ def _member_examples(masks: np.ndarray | None, k: int, n: int) -> tuple[np.ndarr
     # a stable sort puts each member's own examples first, in order
     return np.argsort(~masks, axis=1, kind="stable").astype(np.int32), sizes
 
-
-def _class_layout(examples: np.ndarray, sizes: np.ndarray, y: np.ndarray,
-                  classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each member's examples ordered by class, and where each class begins and how many it
-    has: int32 (K, n) and int32 (K, 2, classes) (for ``class_balanced_indices``); empty
-    arrays, (K, 0) and (K, 2, 0), when ``classes`` is 0 (no balanced draws)."""
-    k = len(examples)
-    if not classes:
-        return np.zeros((k, 0), np.int32), np.zeros((k, 2, 0), np.int32)
-    by_class = np.zeros_like(examples)
-    layout = np.zeros((k, 2, classes), np.int32)
-    for m in range(k):  # host work once per population, K x n
-        own = examples[m, :sizes[m]]
-        order = own[np.argsort(y[own], kind="stable")]
-        by_class[m, :len(order)] = order
-        counts = np.bincount(y[own], minlength=classes)
-        layout[m] = np.cumsum(counts) - counts, counts
-    return by_class, layout
