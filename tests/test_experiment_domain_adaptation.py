@@ -5,6 +5,7 @@ import pytest
 
 import jaxdiag
 from jaxdiag.experiment.domain_adaptation import (
+    adaptation_loss,
     coral_loss,
     domain_confusion_loss,
     init_domain_head,
@@ -74,3 +75,24 @@ def test_domain_confusion_trains_the_head_and_reverses_the_features():
     reversed_grad = jax.grad(lambda s: domain_confusion_loss(head, s, target))(source)
     np.testing.assert_allclose(reversed_grad, -jax.grad(lambda s: plain(s, target))(source),
                                rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("method", ["coral", "dann"])
+def test_the_adaptation_loss_draws_its_target_batch_from_the_key_and_the_step(method):
+    rng = np.random.default_rng(3)
+    x, x_target = jnp.asarray(rng.normal(size=(8, 3))), jnp.asarray(rng.normal(size=(20, 3)))
+    params = {"w": jnp.asarray(rng.normal(size=(3, 4))),
+              "domain": init_domain_head(jax.random.key(1), 4, hidden=5)}
+    key = jax.random.key(7)
+
+    def features(p, v):
+        return jnp.tanh(v @ p["w"])
+
+    loss = adaptation_loss(method, features, 0.5, x_target, key, lambda p: p["domain"])
+    rows = jax.random.randint(jax.random.fold_in(key, 3), (8,), 0, 20)
+    source, target = features(params, x), features(params, x_target[rows])
+    expected = (coral_loss(source, target) if method == "coral"
+                else domain_confusion_loss(params["domain"], source, target))
+    assert float(loss(params, x, jnp.asarray(3))) == pytest.approx(0.5 * float(expected),
+                                                                   rel=1e-6)
+    assert float(loss(params, x, jnp.asarray(4))) != float(loss(params, x, jnp.asarray(3)))

@@ -172,3 +172,28 @@ def test_a_multiclass_task_can_weigh_its_classes_and_balance_the_minibatches(tmp
     with pytest.raises(ValueError, match=r"tasks\.odd\.class_weights"):
         load_config(None, ['tasks=[{name="odd", kind="binary", positive=[1], '
                            'class_weights="inverse"}]'], cls=MultiTaskConfig)
+
+
+@pytest.mark.parametrize("method", ["coral", "dann"])
+def test_domain_adaptation_aligns_the_shared_trunk_under_several_heads(tmp_path, method):
+    """adaptation.method on the digits: dev and test move into the built-in shift, a quarter of
+    train is held out, shifted, as the unlabelled target inputs, and both heads train on the
+    adapted trunk."""
+    args = ['name="adapt"', "data.classes=[0, 1, 2, 3, 4]", "train.steps=10",
+            "train.log_every=10", "train.eval_every=10",
+            'tasks=[{name="digit"}, {name="odd", kind="binary", positive=[1, 3]}]']
+    plain = run_train_job(load_config(None, [*args, 'name="plain"'], cls=MultiTaskConfig),
+                          tmp_path, progress=False)
+    summary = run_train_job(load_config(None, [*args, f'adaptation.method="{method}"',
+                                               "adaptation.weight=0.5"], cls=MultiTaskConfig),
+                            tmp_path, progress=False)
+    held = summary["adaptation"]["unlabelled_target"]
+    assert summary["adaptation"]["method"] == method and plain["adaptation"] is None
+    assert held == round(0.25 * plain["data"]["train"]["size"])
+    assert summary["data"]["train"]["size"] == plain["data"]["train"]["size"] - held
+    assert summary["data"]["test"] == plain["data"]["test"]  # the same examples, shifted
+    assert summary["test"]["tasks"]["digit"] != plain["test"]["tasks"]["digit"]
+    assert set(summary["test"]["tasks"]) == {"digit", "odd"}
+    assert np.isfinite(summary["history"]["train_loss"][-1][1])
+    with pytest.raises(ValueError, match=r"'adaptation\.method': expected one of"):
+        load_config(None, ['adaptation.method="mmd"'], cls=MultiTaskConfig)

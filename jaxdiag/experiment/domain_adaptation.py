@@ -8,6 +8,9 @@ the features learn to make the domains indistinguishable. Pure functions, jit- a
 vmap-compatible; the weight of each loss is a traced scalar, so a population searches it.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -64,3 +67,31 @@ def domain_confusion_loss(head: dict, source: jax.Array, target: jax.Array) -> j
     logits = (hidden @ head["w2"] + head["b2"])[:, 0]
     domain = jnp.concatenate([jnp.zeros(len(source)), jnp.ones(len(target))])
     return optax.sigmoid_binary_cross_entropy(logits, domain).mean()
+
+
+def adaptation_loss(method: str, features: Callable[[Any, jax.Array], jax.Array],
+                    weight: float, x_target: jax.Array, key: jax.Array,
+                    domain_head: Callable[[Any], dict] | None = None
+                    ) -> Callable[[Any, jax.Array, jax.Array], jax.Array]:
+    """``loss(params, x, step)``: ``weight`` x CORAL or domain confusion between
+    ``features(params, x)`` of a source batch and of a target batch of the same size, drawn
+    from ``x_target`` at ``fold_in(key, step)`` (a resumed run draws the same ones).
+
+    Args:
+      method: "coral" or "dann".
+      features: ``(params, x) -> float (batch, d)``.
+      weight: the term's weight.
+      x_target: float (m, ...): the target's unlabelled inputs.
+      key: the target batches' key.
+      domain_head: for "dann", ``params -> the domain classifier's parameters``
+        (``init_domain_head``'s).
+    """
+    def loss(params, x: jax.Array, step: jax.Array) -> jax.Array:
+        rows = jax.random.randint(jax.random.fold_in(key, step), (x.shape[0],), 0,
+                                  x_target.shape[0])
+        source, target = features(params, x), features(params, x_target[rows])
+        extra = (coral_loss(source, target) if method == "coral" else
+                 domain_confusion_loss(domain_head(params), source, target))
+        return weight * extra
+
+    return loss

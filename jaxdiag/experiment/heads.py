@@ -22,11 +22,14 @@ class MultiHeadModel(NamedTuple):
       params: {"trunk": trunk params, "heads": {task: {"kernel", "bias"}}}.
       trunk_layers: the trunk's top-level parameter names from input to output (for
         fine-tuning the last n layers).
+      features: ``features(params, x)``: the trunk's output (batch, feature_width), what every
+        head reads (and what domain adaptation aligns).
     """
 
     apply: Callable[[Params, jax.Array], dict[str, jax.Array]]
     params: Params
     trunk_layers: tuple[str, ...]
+    features: Callable[[Params, jax.Array], jax.Array] | None = None
 
 
 def multihead_model(
@@ -55,13 +58,16 @@ def multihead_model(
         rngs = nnx.Rngs(jax.random.fold_in(jax.random.key(seed), i))
         heads[name], head_params[name] = functional(nnx.Linear(feature_width, width, rngs=rngs))
 
+    def features(params: Params, x: jax.Array) -> jax.Array:
+        return trunk_apply(params[TRUNK], x)
+
     def apply(params: Params, x: jax.Array) -> dict[str, jax.Array]:
-        features = trunk_apply(params[TRUNK], x)
-        outputs = {name: head(params[HEADS][name], features) for name, head in heads.items()}
+        shared = features(params, x)
+        outputs = {name: head(params[HEADS][name], shared) for name, head in heads.items()}
         return {name: out[:, 0] if out.shape[-1] == 1 else out for name, out in outputs.items()}
 
     layers = tuple(trunk_layers) if trunk_layers is not None else tuple(trunk_params)
-    return MultiHeadModel(apply, {TRUNK: trunk_params, HEADS: head_params}, layers)
+    return MultiHeadModel(apply, {TRUNK: trunk_params, HEADS: head_params}, layers, features)
 
 
 def configured_multihead_model(

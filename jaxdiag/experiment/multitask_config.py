@@ -161,6 +161,33 @@ class StudyConfig:
         require_key(len(set(names)) == len(names), "study.arms", "distinct arm names", names)
 
 
+ADAPTATION_METHODS = ("", "coral", "dann")
+DOMAIN_HEAD = "domain_classifier"  # the heads' entry of "dann"'s domain classifier
+
+
+@dataclass(frozen=True)
+class AdaptationConfig:
+    """Domain adaptation of the shared trunk to a target domain, on its unlabelled inputs.
+
+    method: "" (none), "coral" (Deep CORAL between the trunk's features of a source and a
+      target batch) or "dann" (a domain classifier behind a gradient-reversal layer on them).
+    weight: the adaptation loss's weight in the training loss (added to every task's).
+    unlabelled_fraction: the target is the built-in synthetic shift (images): dev and test are
+      shifted, and this share of train is held out, shifted, as the unlabelled target inputs.
+    """
+
+    method: str = ""
+    weight: float = 1.0
+    unlabelled_fraction: float = 0.25
+
+    def __post_init__(self):
+        require_key(self.method in ADAPTATION_METHODS, "adaptation.method",
+                    f"one of {ADAPTATION_METHODS}", self.method)
+        require_key(self.weight >= 0, "adaptation.weight", "a value >= 0", self.weight)
+        require_key(0 < self.unlabelled_fraction < 1, "adaptation.unlabelled_fraction",
+                    "a share in (0, 1)", self.unlabelled_fraction)
+
+
 @dataclass(frozen=True)
 class MultiTaskConfig:
     """A ``jaxdiag train`` run: data, model (the shared trunk), tasks, optimizer, loop, transfer,
@@ -176,6 +203,7 @@ class MultiTaskConfig:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(
         steps=2000, checkpoint_every=100))
     transfer: TransferConfig = field(default_factory=TransferConfig)
+    adaptation: AdaptationConfig = field(default_factory=AdaptationConfig)
     study: StudyConfig = field(default_factory=StudyConfig)
 
     def __post_init__(self):
@@ -188,6 +216,8 @@ class MultiTaskConfig:
         require_key(bool(self.tasks), "tasks", "at least one task", self.tasks)
         names = [task.name for task in self.tasks]
         require_key(len(set(names)) == len(names), "tasks", "distinct task names", names)
+        require_key(DOMAIN_HEAD not in names, "tasks", f"names other than {DOMAIN_HEAD!r} (the "
+                    "domain classifier's)", names)
         multiclass = [task.name for task in self.tasks if task.kind == "multiclass"]
         require_key(self.data.balance_task in ("", *multiclass), "data.balance_task",
                     f"'' or a multiclass task from {multiclass}", self.data.balance_task)

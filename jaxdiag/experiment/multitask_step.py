@@ -20,6 +20,7 @@ def make_multitask_step(
     tx: optax.GradientTransformation,
     frozen: Params | None = None,
     class_weights: Mapping[str, jax.Array] | None = None,
+    adaptation: Callable[[Params, jax.Array, jax.Array], jax.Array] | None = None,
 ) -> Callable[[TrainState, jax.Array, Labels], tuple[TrainState, jax.Array]]:
     """One optimizer step: ``(state, x, labels) -> (state, weighted loss)``.
 
@@ -31,15 +32,18 @@ def make_multitask_step(
         never changed. None: every leaf trains.
       class_weights: {task: (C,) per-class loss weights} of the multiclass tasks that
         re-balance their classes (``masked_task_loss``); None: none.
+      adaptation: ``(params, x, step) -> loss`` added to the tasks' (``adaptation_loss``:
+        domain adaptation of the trunk); None: none.
 
     ``labels`` is {task: int array}, shapes as ``masked_task_loss`` takes them, -1 missing.
     """
 
-    def loss_fn(params: Params, x: jax.Array, labels: Labels) -> jax.Array:
-        return multitask_loss(apply(params, x), labels, kinds, weights, class_weights)[0]
+    def loss_fn(params: Params, x: jax.Array, labels: Labels, step: jax.Array) -> jax.Array:
+        loss = multitask_loss(apply(params, x), labels, kinds, weights, class_weights)[0]
+        return loss if adaptation is None else loss + adaptation(params, x, step)
 
     def step(state: TrainState, x: jax.Array, labels: Labels) -> tuple[TrainState, jax.Array]:
-        loss, grads = jax.value_and_grad(loss_fn)(state.params, x, labels)
+        loss, grads = jax.value_and_grad(loss_fn)(state.params, x, labels, state.step)
         updates, opt_state = tx.update(grads, state.opt_state, state.params)
         if frozen is None:
             params = optax.apply_updates(state.params, updates)

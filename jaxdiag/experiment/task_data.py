@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from jaxdiag.data import Dataset
+from jaxdiag.data import Dataset, DomainShift, apply_shift
 from jaxdiag.experiment.config import require_key
 from jaxdiag.experiment.masked_loss import MISSING
 from jaxdiag.experiment.multitask_config import TaskConfig, TaskDataConfig
@@ -83,3 +83,29 @@ def task_splits(
                 labels[task.name] = np.where(hidden, MISSING, labels[task.name]).astype(np.int32)
         splits[name] = (dataset.x[indices[name]], labels)
     return splits, {task.name: head_width(task, kept) for task in tasks}
+
+
+def shifted_target(splits: dict, fraction: float, seed: int,
+                   shift: DomainShift | None = None) -> tuple[dict, np.ndarray]:
+    """The splits of ``task_splits`` with dev and test moved into the built-in synthetic target
+    domain (``apply_shift``), and ``fraction`` of train held out of it, shifted, as the target's
+    unlabelled inputs.
+
+    Returns:
+      (the splits, float32 (m, ...) unlabelled target inputs).
+
+    Raises:
+      ValueError: inputs that are not images (the shift is a camera's).
+    """
+    x_train, labels = splits["train"]
+    require_key(x_train.ndim == 4, "adaptation.method",
+                "'' for examples that are not images (h, w, c): the target is the built-in "
+                "camera shift", f"examples of shape {x_train.shape[1:]}")
+    shift = shift or DomainShift()
+    order = np.random.default_rng([seed, 11]).permutation(len(x_train))
+    held = np.sort(order[:round(fraction * len(x_train))])
+    rest = np.sort(order[round(fraction * len(x_train)):])
+    moved = {name: (apply_shift(x, shift, seed + i), split_labels)
+             for i, (name, (x, split_labels)) in enumerate(splits.items()) if name != "train"}
+    train = (x_train[rest], {task: v[rest] for task, v in labels.items()})
+    return {"train": train, **moved}, apply_shift(x_train[held], shift, seed + len(splits))

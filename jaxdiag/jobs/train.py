@@ -25,9 +25,10 @@ from jaxdiag.experiment import (
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import apply_overrides, load_config, require_key
 from jaxdiag.experiment.data_setup import load_dataset
-from jaxdiag.experiment.heads import TRUNK, configured_multihead_model
+from jaxdiag.experiment.domain_adaptation import adaptation_loss, init_domain_head
+from jaxdiag.experiment.heads import HEADS, TRUNK, configured_multihead_model
 from jaxdiag.experiment.loop import BEST
-from jaxdiag.experiment.multitask_config import MultiTaskConfig, StudyConfig
+from jaxdiag.experiment.multitask_config import DOMAIN_HEAD, MultiTaskConfig, StudyConfig
 from jaxdiag.experiment.multitask_eval import make_multitask_evaluator
 from jaxdiag.experiment.multitask_step import make_multitask_step
 from jaxdiag.experiment.run_folder import (
@@ -37,7 +38,7 @@ from jaxdiag.experiment.run_folder import (
     read_json,
     write_atomic,
 )
-from jaxdiag.experiment.task_data import task_splits
+from jaxdiag.experiment.task_data import shifted_target, task_splits
 from jaxdiag.experiment.transfer import (
     frozen_leaves,
     load_trunk,
@@ -53,6 +54,7 @@ STUDY_FILE = "study.json"
 NORMALIZER_FILE = "normalizer.npz"
 # fold_in constant of the translations' key: not a head index or an epoch of the minibatches.
 TRANSLATION_STREAM = 2**31 - 1
+TARGET_STREAM, DANN_STREAM = 2**31 - 2, 2**31 - 3  # the target batches', the domain head's
 
 
 def run_train_job(
@@ -102,6 +104,9 @@ def run_train_job(
     source = (_pretrained(config.transfer.source, sources_dir or runs_dir, Path(config_dir),
                           progress) if config.transfer.mode != "none" else None)
     splits, widths = task_splits(dataset, config.data, config.tasks, config.seed)
+    adaptation = config.adaptation
+    if adaptation.method:
+        splits, x_target = shifted_target(splits, adaptation.unlabelled_fraction, config.seed)
     normalizer = source[2] if source else fit_normalizer(splits["train"][0])
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
 
@@ -111,6 +116,12 @@ def run_train_job(
 
     require_fits("model.hidden", parameter_bytes(lambda: make_model().params))
     model = make_model()
+    if adaptation.method == "dann":  # the domain classifier trains with the heads
+        width = jax.eval_shape(model.features, model.params, splits["train"][0][:2]).shape[-1]
+        head = init_domain_head(jax.random.fold_in(jax.random.key(config.seed), DANN_STREAM),
+                                width)
+        model = model._replace(params={**model.params,
+                                       HEADS: {**model.params[HEADS], DOMAIN_HEAD: head}})
     params = load_trunk(model.params, source[1], source[0]) if source else model.params
     mode = config.transfer.mode
     labels = transfer_labels(model, mode, config.transfer.last_n)
@@ -130,8 +141,13 @@ def run_train_job(
                 train_labels[task.name][train_labels[task.name] >= 0], widths[task.name]),
                 np.float32)
             for task in config.tasks if task.class_weights == "inverse"}
+        adapt = None if not adaptation.method else adaptation_loss(
+            adaptation.method, model.features, adaptation.weight,
+            jax.device_put(normalize(x_target, normalizer)),
+            jax.random.fold_in(jax.random.key(config.seed), TARGET_STREAM),
+            lambda p: p[HEADS][DOMAIN_HEAD])
         step = make_multitask_step(model.apply, kinds, weights, tx, frozen_leaves(labels),
-                                   class_weights)
+                                   class_weights, adapt)
         if config.data.translate:
             step = with_random_translations(
                 step, config.data.translate,
@@ -152,6 +168,9 @@ def run_train_job(
             "config": config_to_dict(config),
             "tasks": kinds,
             "class_weights": {name: w.tolist() for name, w in class_weights.items()},
+            "adaptation": None if not adaptation.method else {
+                "method": adaptation.method, "weight": adaptation.weight,
+                "unlabelled_target": len(x_target), "dev_and_test": "shifted"},
             "data": {name: {"size": len(x), "labelled": {t: int((v >= 0).sum())
                                                          for t, v in task_labels.items()}}
                      for name, (x, task_labels) in splits.items()},
