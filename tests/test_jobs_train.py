@@ -197,3 +197,17 @@ def test_domain_adaptation_aligns_the_shared_trunk_under_several_heads(tmp_path,
     assert np.isfinite(summary["history"]["train_loss"][-1][1])
     with pytest.raises(ValueError, match=r"'adaptation\.method': expected one of"):
         load_config(None, ['adaptation.method="mmd"'], cls=MultiTaskConfig)
+    if method == "coral":  # the target's inputs from a file of the user's
+        np.savez(tmp_path / "wide.npz", x=np.zeros((6, 5), np.float32), y=np.zeros(6, int))
+        with pytest.raises(ValueError, match=r"'adaptation\.target': expected inputs of the "
+                                             r"training examples' shape \(8, 8, 1\)"):
+            run_train_job(load_config(None, [*args, 'name="wide"', 'adaptation.method="coral"',
+                                             f'adaptation.target="{tmp_path / "wide.npz"}"'],
+                                      cls=MultiTaskConfig), tmp_path, progress=False)
+        digits = load_digits()
+        np.savez(tmp_path / "target.npz", x=digits.x[:40] * 0.5, y=digits.y[:40])
+        own = run_train_job(load_config(None, [*args, 'name="own"', 'adaptation.method="coral"',
+                                               f'adaptation.target="{tmp_path / "target.npz"}"'],
+                                        cls=MultiTaskConfig), tmp_path, progress=False)
+        assert own["adaptation"]["unlabelled_target"] == 40
+        assert own["data"] == plain["data"]  # the splits stay as they are

@@ -172,12 +172,15 @@ class AdaptationConfig:
     method: "" (none), "coral" (Deep CORAL between the trunk's features of a source and a
       target batch) or "dann" (a domain classifier behind a gradient-reversal layer on them).
     weight: the adaptation loss's weight in the training loss (added to every task's).
-    unlabelled_fraction: the target is the built-in synthetic shift (images): dev and test are
-      shifted, and this share of train is held out, shifted, as the unlabelled target inputs.
+    target: a .npz / .csv file of the target domain's inputs (its labels are not read; the
+      splits stay as they are), or "" for the built-in synthetic shift of images: dev and test
+      are shifted, and ``unlabelled_fraction`` of train is held out, shifted, as the
+      unlabelled target inputs.
     """
 
     method: str = ""
     weight: float = 1.0
+    target: str = ""
     unlabelled_fraction: float = 0.25
 
     def __post_init__(self):

@@ -105,7 +105,13 @@ def run_train_job(
                           progress) if config.transfer.mode != "none" else None)
     splits, widths = task_splits(dataset, config.data, config.tasks, config.seed)
     adaptation = config.adaptation
-    if adaptation.method:
+    if adaptation.method and adaptation.target:
+        x_target = load_dataset(adaptation.target, config.data.label_column,
+                                "adaptation.target").x
+        require_key(x_target.shape[1:] == splits["train"][0].shape[1:], "adaptation.target",
+                    f"inputs of the training examples' shape {splits['train'][0].shape[1:]}",
+                    f"{x_target.shape[1:]} in {adaptation.target}")
+    elif adaptation.method:
         splits, x_target = shifted_target(splits, adaptation.unlabelled_fraction, config.seed)
     normalizer = source[2] if source else fit_normalizer(splits["train"][0])
     splits = {name: (normalize(x, normalizer), labels) for name, (x, labels) in splits.items()}
@@ -170,7 +176,8 @@ def run_train_job(
             "class_weights": {name: w.tolist() for name, w in class_weights.items()},
             "adaptation": None if not adaptation.method else {
                 "method": adaptation.method, "weight": adaptation.weight,
-                "unlabelled_target": len(x_target), "dev_and_test": "shifted"},
+                "unlabelled_target": len(x_target),
+                "target": adaptation.target or "the built-in shift (dev and test shifted)"},
             "data": {name: {"size": len(x), "labelled": {t: int((v >= 0).sum())
                                                          for t, v in task_labels.items()}}
                      for name, (x, task_labels) in splits.items()},
