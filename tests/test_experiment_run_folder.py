@@ -269,8 +269,10 @@ FILL = textwrap.dedent("""
 """)
 
 
-# 35-50 s, as fresh processes compile everything: the tmpfs case runs with the slow ones
-@pytest.mark.parametrize("limit", [pytest.param("tmpfs", marks=pytest.mark.slow), "rlimit"])
+# 35-50 s each, as fresh processes compile everything: both run with the slow ones
+# (benchmarks/slow_tests.sh)
+@pytest.mark.slow
+@pytest.mark.parametrize("limit", ["tmpfs", "rlimit"])
 def test_a_full_disk_is_one_line_and_the_run_resumes_when_space_is_back(tmp_path, limit):
     """A 60 kB tmpfs (where it can be mounted) fails Orbax's checkpoint; a 20 kB file-size
     limit, with no checkpoint before the end, fails TensorBoard's event file in its background

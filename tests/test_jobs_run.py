@@ -135,8 +135,8 @@ def test_a_remedy_is_measured_against_the_model_and_leaves_the_baseline_alone(tm
     digits = load_digits()
     keep = (digits.y >= 5) | (np.arange(len(digits.y)) % 10 == 0)
     np.savez(tmp_path / "imbalanced.npz", x=digits.x[keep], y=digits.y[keep])
-    settings = [f"data.source={str(tmp_path / 'imbalanced.npz')!r}", "train.steps=200",
-                "train.eval_every=100", "train.checkpoint_every=200", "model.hidden=[32]",
+    settings = [f"data.source={str(tmp_path / 'imbalanced.npz')!r}", "train.steps=100",
+                "train.eval_every=100", "train.checkpoint_every=100", "model.hidden=[16]",
                 "optimizer.learning_rate=3e-3", "diagnose.overfit_steps=50",
                 "diagnose.label_errors=false", "diagnose.learning_curve=false",
                 "diagnose.lr_range=false", "search.trials=0"]

@@ -174,8 +174,7 @@ def test_a_multiclass_task_can_weigh_its_classes_and_balance_the_minibatches(tmp
                            'class_weights="inverse"}]'], cls=MultiTaskConfig)
 
 
-@pytest.mark.parametrize("method", ["coral", "dann"])
-def test_domain_adaptation_aligns_the_shared_trunk_under_several_heads(tmp_path, method):
+def test_domain_adaptation_aligns_the_shared_trunk_under_several_heads(tmp_path):
     """adaptation.method on the digits: dev and test move into the built-in shift, a quarter of
     train is held out, shifted, as the unlabelled target inputs, and both heads train on the
     adapted trunk."""
@@ -184,30 +183,33 @@ def test_domain_adaptation_aligns_the_shared_trunk_under_several_heads(tmp_path,
             'tasks=[{name="digit"}, {name="odd", kind="binary", positive=[1, 3]}]']
     plain = run_train_job(load_config(None, [*args, 'name="plain"'], cls=MultiTaskConfig),
                           tmp_path, progress=False)
-    summary = run_train_job(load_config(None, [*args, f'adaptation.method="{method}"',
-                                               "adaptation.weight=0.5"], cls=MultiTaskConfig),
-                            tmp_path, progress=False)
-    held = summary["adaptation"]["unlabelled_target"]
-    assert summary["adaptation"]["method"] == method and plain["adaptation"] is None
-    assert held == round(0.25 * plain["data"]["train"]["size"])
-    assert summary["data"]["train"]["size"] == plain["data"]["train"]["size"] - held
-    assert summary["data"]["test"] == plain["data"]["test"]  # the same examples, shifted
-    assert summary["test"]["tasks"]["digit"] != plain["test"]["tasks"]["digit"]
-    assert set(summary["test"]["tasks"]) == {"digit", "odd"}
-    assert np.isfinite(summary["history"]["train_loss"][-1][1])
+    assert plain["adaptation"] is None
+    for method in ("coral", "dann"):
+        summary = run_train_job(load_config(None, [*args, f'name="{method}"',
+                                                   f'adaptation.method="{method}"',
+                                                   "adaptation.weight=0.5"],
+                                            cls=MultiTaskConfig), tmp_path, progress=False)
+        held = summary["adaptation"]["unlabelled_target"]
+        assert summary["adaptation"]["method"] == method
+        assert held == round(0.25 * plain["data"]["train"]["size"])
+        assert summary["data"]["train"]["size"] == plain["data"]["train"]["size"] - held
+        assert summary["data"]["test"] == plain["data"]["test"]  # the same examples, shifted
+        assert summary["test"]["tasks"]["digit"] != plain["test"]["tasks"]["digit"]
+        assert set(summary["test"]["tasks"]) == {"digit", "odd"}
+        assert np.isfinite(summary["history"]["train_loss"][-1][1])
     with pytest.raises(ValueError, match=r"'adaptation\.method': expected one of"):
         load_config(None, ['adaptation.method="mmd"'], cls=MultiTaskConfig)
-    if method == "coral":  # the target's inputs from a file of the user's
-        np.savez(tmp_path / "wide.npz", x=np.zeros((6, 5), np.float32), y=np.zeros(6, int))
-        with pytest.raises(ValueError, match=r"'adaptation\.target': expected inputs of the "
-                                             r"training examples' shape \(8, 8, 1\)"):
-            run_train_job(load_config(None, [*args, 'name="wide"', 'adaptation.method="coral"',
-                                             f'adaptation.target="{tmp_path / "wide.npz"}"'],
-                                      cls=MultiTaskConfig), tmp_path, progress=False)
-        digits = load_digits()
-        np.savez(tmp_path / "target.npz", x=digits.x[:40] * 0.5, y=digits.y[:40])
-        own = run_train_job(load_config(None, [*args, 'name="own"', 'adaptation.method="coral"',
-                                               f'adaptation.target="{tmp_path / "target.npz"}"'],
-                                        cls=MultiTaskConfig), tmp_path, progress=False)
-        assert own["adaptation"]["unlabelled_target"] == 40
-        assert own["data"] == plain["data"]  # the splits stay as they are
+    # the target's inputs from a file of the user's
+    np.savez(tmp_path / "wide.npz", x=np.zeros((6, 5), np.float32), y=np.zeros(6, int))
+    with pytest.raises(ValueError, match=r"'adaptation\.target': expected inputs of the "
+                                         r"training examples' shape \(8, 8, 1\)"):
+        run_train_job(load_config(None, [*args, 'name="wide"', 'adaptation.method="coral"',
+                                         f'adaptation.target="{tmp_path / "wide.npz"}"'],
+                                  cls=MultiTaskConfig), tmp_path, progress=False)
+    digits = load_digits()
+    np.savez(tmp_path / "target.npz", x=digits.x[:40] * 0.5, y=digits.y[:40])
+    own = run_train_job(load_config(None, [*args, 'name="own"', 'adaptation.method="coral"',
+                                           f'adaptation.target="{tmp_path / "target.npz"}"'],
+                                    cls=MultiTaskConfig), tmp_path, progress=False)
+    assert own["adaptation"]["unlabelled_target"] == 40
+    assert own["data"] == plain["data"]  # the splits stay as they are
