@@ -26,12 +26,11 @@ arm).
 
 import argparse
 
-import jax
 import numpy as np
 
 from jaxdiag.data import DomainShift, fit_normalizer, load_digits, make_splits, normalize
 from jaxdiag.diagnose.remedy_effect import paired_t_interval
-from jaxdiag.search import Data, RemedyTask, mlp_task, train_population
+from jaxdiag.search import Data, RemedyTask, member_errors, mlp_task, train_population
 
 ARMS = {  # name: (remedy, held out, weights searched)
     "source only": (None, (), (0.0,)),
@@ -47,14 +46,6 @@ def _splits() -> tuple[dict, np.ndarray]:
     normalizer = fit_normalizer(splits["train"].data.x)
     arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
     return arrays, arrays.pop("target_unlabelled")[0]
-
-
-def _errors(task, result, arrays) -> dict[str, np.ndarray]:
-    """{split: (K,) error} of every member."""
-    logits = jax.jit(jax.vmap(task.logits, in_axes=(0, 0, None)))
-    return {name: np.mean(np.argmax(np.asarray(logits(result.params, result.model_state, x)),
-                                    -1) != y, axis=1)
-            for name, (x, y) in arrays.items()}
 
 
 def main() -> None:
@@ -77,7 +68,7 @@ def main() -> None:
         result = train_population(task, hp, np.tile(seeds, len(weights)), data,
                                   steps=args.steps, batch_size=64, progress=name)
         errors = {k: v.reshape(len(weights), len(seeds)) for k, v in
-                  _errors(task, result, arrays).items()}
+                  member_errors(task, result, arrays).items()}
         pick = int(np.argmin(errors["dev"].mean(1)))
         results[name] = (weights[pick], {k: v[pick] for k, v in errors.items()})
     print(f"\n{args.seeds} seeds, {args.steps} steps; target: blur 0.7, contrast 0.7, noise 0.2\n")

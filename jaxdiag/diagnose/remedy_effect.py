@@ -10,13 +10,11 @@ interval over the seeds, say whether it helped.
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import jax
 import numpy as np
 from jax.scipy.special import betainc
 
 from jaxdiag.checks import require
-from jaxdiag.search import Data, RemedyTask, train_population
-from jaxdiag.search.task import evaluate
+from jaxdiag.search import Data, RemedyTask, member_errors, train_population
 
 CONFIDENCE = 0.95
 
@@ -94,11 +92,8 @@ def remedy_effect(task: RemedyTask, data: Data, splits: dict[str, tuple[np.ndarr
                "remedy_weight": np.repeat(tried, seeds)}
     result = train_population(task, hparams, seed * 1000 + np.tile(np.arange(seeds), len(tried)),
                               data, steps=steps, batch_size=batch_size, progress=progress)
-    error = jax.jit(jax.vmap(lambda p, s, x, y: evaluate(task, p, s, x, y)[0],
-                             in_axes=(0, 0, None, None)))
-    errors = {name: np.asarray(error(result.params, result.model_state, x, y),
-                               np.float64).reshape(len(tried), seeds)
-              for name, (x, y) in splits.items()}
+    errors = {name: e.reshape(len(tried), seeds)
+              for name, e in member_errors(task, result, splits).items()}
     best = 1 + int(np.argmin(errors["dev"][1:].mean(axis=1)))
     scored = "test" if "test" in errors else "dev"
     change, low, high = paired_t_interval(errors[scored][best] - errors[scored][0])

@@ -78,11 +78,11 @@ from jaxdiag.search import (
     SweepConfig,
     Task,
     inverse_frequency_weights,
+    member_errors,
     mlp_task,
     run_sweep,
     space_from_dict,
 )
-from jaxdiag.search.task import evaluate
 
 WORST_MISTAKES_FILE = "worst_mistakes.png"
 UNLABELLED_TARGET = 0.25  # of train, held out as the target's unlabelled inputs to adapt to
@@ -376,10 +376,7 @@ def seed_spread(config: RunConfig, task: Task, arrays: dict, progress: bool) -> 
         batch_size=config.train.batch_size, learning_rate=config.optimizer.learning_rate,
         weight_decay=config.optimizer.weight_decay, seed=config.seed,
         progress="seeds" if progress else None)
-    error = jax.jit(jax.vmap(lambda p, s, x, y: evaluate(task, p, s, x, y)[0],
-                             in_axes=(0, 0, None, None)))
-    errors = {name: np.asarray(error(result.params, result.model_state, xs, ys), np.float64)
-              for name, (xs, ys) in arrays.items()}
+    errors = member_errors(task, result, arrays)
     return {"seeds": count, "errors": {k: v.tolist() for k, v in errors.items()},
             "mean": {k: float(v.mean()) for k, v in errors.items()},
             "std": {k: float(v.std(ddof=1)) for k, v in errors.items()}}

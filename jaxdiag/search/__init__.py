@@ -8,7 +8,7 @@ and the sweep driver make a search resumable.
 from jaxdiag.kernels import minibatch_indices
 from jaxdiag.search.halving import survivors
 from jaxdiag.search.model_task import ModelTask, mlp_task, nnx_factory
-from jaxdiag.search.population import Data, PopulationResult, train_population
+from jaxdiag.search.population import Data, PopulationResult, member_errors, train_population
 from jaxdiag.search.remedy_task import REMEDIES, RemedyTask, inverse_frequency_weights
 from jaxdiag.search.samplers import (
     SAMPLERS,
@@ -70,6 +70,7 @@ __all__ = [
     "inverse_frequency_weights",
     "load_sweep_config",
     "load_sweep_data",
+    "member_errors",
     "members_per_chunk",
     "minibatch_indices",
     "mlp_task",
