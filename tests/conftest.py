@@ -16,7 +16,15 @@ import jax
 import pytest
 from tensorboardX.proto.event_pb2 import Event
 
-from jaxdiag.experiment.compilation_cache import ENVIRONMENT_VARIABLE, enable_compilation_cache
+from jaxdiag.experiment.compilation_cache import (
+    ENVIRONMENT_VARIABLE,
+    MIN_SECONDS_VARIABLE,
+    enable_compilation_cache,
+)
+
+# The suite's thousands of programs: JAX's LRU lists every entry before each write, so caching
+# the quickest ones too (the commands' default) would make the cold cache's writes quadratic.
+SUITE_MIN_COMPILE_SECONDS = "0.2"
 
 
 def pytest_configure(config):
@@ -26,6 +34,7 @@ def pytest_configure(config):
     if not hasattr(config, "workerinput") and ENVIRONMENT_VARIABLE not in os.environ:
         config.jaxdiag_cache = tempfile.mkdtemp(prefix="jaxdiag-test-cache-")
         os.environ[ENVIRONMENT_VARIABLE] = config.jaxdiag_cache
+        os.environ.setdefault(MIN_SECONDS_VARIABLE, SUITE_MIN_COMPILE_SECONDS)
     enable_compilation_cache()
 
 
@@ -34,6 +43,8 @@ def pytest_unconfigure(config):
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         del os.environ[ENVIRONMENT_VARIABLE]
+        if os.environ.get(MIN_SECONDS_VARIABLE) == SUITE_MIN_COMPILE_SECONDS:
+            del os.environ[MIN_SECONDS_VARIABLE]
 
 
 @pytest.fixture(params=["float32", "float64"])

@@ -56,3 +56,32 @@ def test_an_entry_written_halfway_is_dropped_before_it_breaks_every_later_write(
     (tmp_path / "b-cache").write_bytes(b"half")
     assert drop_orphan_entries(tmp_path) == ["b-cache"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lockfile", "a-atime", "a-cache"]
+
+
+def test_the_least_recently_used_entries_beyond_the_cap_are_dropped(tmp_path):
+    """JAX lists every entry before each write, so the folder is cut to its newest entries;
+    files that are not JAX's entries stay."""
+    for name, nanoseconds in (("old", 5), ("new", 300), ("mid", 70)):
+        (tmp_path / f"{name}-cache").write_bytes(b"x")
+        (tmp_path / f"{name}-atime").write_bytes(nanoseconds.to_bytes(8, "little"))
+    (tmp_path / "notes.txt").write_text("the user's")
+    assert drop_orphan_entries(tmp_path, max_entries=2) == ["old-cache"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".lockfile", "mid-atime", "mid-cache", "new-atime", "new-cache", "notes.txt"]
+
+
+def test_the_compile_time_bar_is_read_from_the_environment(tmp_path, monkeypatch):
+    import jax
+    import pytest
+
+    monkeypatch.setenv("JAXDIAG_COMPILATION_CACHE_MIN_SECONDS", "soon")
+    with pytest.raises(ValueError, match=r"MIN_SECONDS: expected seconds, found 'soon'"):
+        enable_compilation_cache(tmp_path)
+    before = jax.config.jax_persistent_cache_min_compile_time_secs
+    monkeypatch.setenv("JAXDIAG_COMPILATION_CACHE_MIN_SECONDS", "0.75")
+    try:
+        assert enable_compilation_cache(tmp_path) == tmp_path
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.75
+    finally:  # back to the suite's own cache
+        monkeypatch.setenv("JAXDIAG_COMPILATION_CACHE_MIN_SECONDS", str(before))
+        enable_compilation_cache()

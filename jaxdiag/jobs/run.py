@@ -59,6 +59,7 @@ from jaxdiag.experiment import (
     target_kind,
 )
 from jaxdiag.experiment.config import ADAPTATIONS, REMEDY_WEIGHTS, ModelConfig
+from jaxdiag.experiment.phases import PhaseTimes
 from jaxdiag.experiment.run_folder import (
     check_saved_config,
     open_run_folder,
@@ -146,6 +147,7 @@ def run_main_job(
       ValueError: a bad config, bad data, a model whose logits do not match the classes, or
         a run folder holding another config.
     """
+    phases = PhaseTimes()
     splits = load_splits(config.data, UNLABELLED_TARGET if config.remedy in ADAPTATIONS else 0.0)
     unlabelled = splits.pop("target_unlabelled", None)
     tags = read_dev_tags(config.diagnose.tags_file, len(splits["dev"].data))
@@ -177,6 +179,7 @@ def run_main_job(
         model = make_model()
     model = as_model(model)
     _check_logits(model, train)
+    phases.mark("load")
     with open_run_folder(runs_dir, config.name, "run", fresh) as run_dir:  # inputs checked
         check_saved_config(run_dir, config)
         x_train, y_train = arrays["train"]
@@ -187,11 +190,13 @@ def run_main_job(
         check = gradcheck(  # the training-mode loss, its state and dropout key held fixed
             lambda p, state, x, y: loss(p, state, x, y, dropout_key)[0], model.params,
             model.state, *batch, float64=True)
+        phases.mark("gradcheck")
         kinds = activation_kinds(model, batch[0])
         snapshot = jax.jit(functools.partial(layer_histograms, model, loss, kinds))
         tx = make_optimizer(config.optimizer)
         sanity = _sanity_checks(config, splits["train"], x_train, batch, loss, model, tx,
                                 dropout_key)
+        phases.mark("sanity")
         report = {
             "complete": False,
             "run_dir": str(run_dir),
@@ -226,18 +231,22 @@ def run_main_job(
             config.train, run_dir, key=jax.random.fold_in(seed_key, 1),
             monitored_step=make_monitored_train_step(model, kinds, tx, dropout_key), kinds=kinds,
             progress=progress)
+        phases.mark("train")
 
         final = result.state
         predict = make_predictor(model)
         probabilities = {name: predict(final.params, final.model_state, x)
                          for name, (x, _) in arrays.items()}
         _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
+        phases.mark("predict")
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
         uncertainty = _uncertainty(config, result.final)
         seeds = seed_spread(config, task, arrays, progress)
+        phases.mark("seeds")
         remedy = None if not config.remedy else measure_remedy(
             config, task, arrays, train.num_classes, None if unlabelled is None
             else normalize(unlabelled.data.x, normalizer), progress)
+        phases.mark("remedy")
         decomposition = bias_variance(config.human_error, errors["train"], errors["dev"],
                                       errors["train_dev"], errors["test"],
                                       intervals=uncertainty["gaps"])
@@ -250,14 +259,18 @@ def run_main_job(
             [e["dev"]["loss"] for e in evaluations])
         analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
                                    result.final["dev"], run_dir)
-        suspects, triage, lc = _data_diagnoses(config, arrays, train.num_classes, task, progress)
+        phases.mark("error_analysis")
+        suspects, triage, lc = _data_diagnoses(config, arrays, train.num_classes, task, progress,
+                                               phases)
         lr_range = learning_rate_range(
             task, Data(*arrays["train"], *arrays["dev"]), steps=config.diagnose.lr_range_steps,
             batch_size=config.train.batch_size, seed=config.seed,
             progress="learning-rate range" if progress else None) if config.diagnose.lr_range \
             else None
+        phases.mark("lr_range")
         search = random_search(config, run_dir, progress, search_task) if config.search.trials \
             else None
+        phases.mark("search")
         chance = chance_level_check("train_dev", errors["train_dev"], arrays["train_dev"][1],
                                     y_train, train.num_classes, train_error=errors["train"])
         checks = [*sanity["checks"], chance]
@@ -315,6 +328,8 @@ def run_main_job(
         })
         if search is not None:
             report["search"] = search
+        phases.mark("report")
+        report["phases"] = phases.as_dict()
         report["complete"] = True
         write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=1))
         return report
@@ -521,10 +536,11 @@ def _built_in(config: ModelConfig, input_shape: tuple, num_classes: int,
 
 
 def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Task,
-                    progress: bool) -> tuple:
+                    progress: bool, phases: PhaseTimes) -> tuple:
     """Suspected label errors in the training split (with their triage: the same folds on a
     copy with planted flips) and the learning curve, each trained as one population of
-    ``task`` (with a progress bar when ``progress``); None where switched off."""
+    ``task`` (with a progress bar when ``progress``; each a phase of ``phases``); None where
+    switched off."""
     settings = config.diagnose
     x, y = arrays["train"]
     shape = {"task": task, "steps": settings.population_steps, "seed": config.seed,
@@ -542,9 +558,11 @@ def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Tas
             triage = triage_label_errors(
                 suspects, suspected(flipped, "label-error folds, planted flips"), planted,
                 len(y), error_rate=settings.label_error_rate or None)
+        phases.mark("label_errors")
     if settings.learning_curve:
         lc = learning_curve(x, y, *arrays["dev"], num_classes, **shape,
                             progress="learning curve" if progress else None)
+        phases.mark("learning_curve")
     return suspects, triage, lc
 
 
