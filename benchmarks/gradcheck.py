@@ -2,6 +2,10 @@
 
     python benchmarks/gradcheck.py            # MLPs of ~10k and ~100k parameters
     python benchmarks/gradcheck.py --quick    # the ~10k MLP only
+    python benchmarks/gradcheck.py --one-shot # first calls only, each in a fresh process
+
+A first call compiles: the one-shot table runs each tool's first call in a fresh process with
+no compilation cache, 3 times, as a run's single check pays it.
 
 All checks run in float64 on the same MLP (64 inputs, ReLU, 10 classes, a batch of 64 digits)
 at an equal number of checked directions D: jaxdiag checks D / 6 random directions in each of
@@ -15,6 +19,9 @@ tool's answer is printed: jaxdiag names the leaf, the peers raise.
 
 import argparse
 import itertools
+import os
+import subprocess
+import sys
 import time
 
 import jax
@@ -165,20 +172,68 @@ def rows(name: str, hidden: tuple[int, ...], directions: int, data) -> None:
         print(f"  torch gradcheck: {_first_line(out)}")
 
 
+def first_call(tool: str, hidden: tuple[int, ...], directions: int, data) -> float:
+    """Seconds of ``tool``'s first check in this process (compile included)."""
+    x, y = data
+    params = _init(hidden)
+    per_leaf = directions // (2 * len(params))
+    with jax.enable_x64(True):
+        jparams = jax.tree_util.tree_map(jnp.asarray, params)
+        jx, jy = jnp.asarray(x, jnp.float64), jnp.asarray(y)
+        loss = _jax_loss(False)
+        start = time.perf_counter()
+        if tool == "jaxdiag":
+            assert gradcheck(loss, jparams, jx, jy, num_directions=per_leaf, num_coordinates=0,
+                             exhaustive_size=0).ok
+        else:
+            jitted = jax.jit(lambda p: loss(p, jx, jy))
+            for _ in range(per_leaf * len(params)):
+                check_grads(jitted, (jparams,), order=1, modes=("fwd", "rev"), eps=1e-6)
+        return time.perf_counter() - start
+
+
+def one_shot_rows(directions: int, repeats: int = 3) -> None:
+    print(f"\n## One-shot: the first call in a fresh process, no compilation cache, "
+          f"{directions} directions, float64, {repeats} processes each")
+    print("MLP | jaxdiag.gradcheck s | check_grads s | x = check_grads / jaxdiag (range)")
+    print("--- | --- | --- | ---")
+    env = {**os.environ, "JAXDIAG_COMPILATION_CACHE": "off"}
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    for name in SIZES:
+        seconds = {tool: [float(subprocess.run(
+            [sys.executable, __file__, "--first-call", tool, name, "--directions",
+             str(directions)], env=env, capture_output=True, text=True, check=True).stdout)
+            for _ in range(repeats)] for tool in ("jaxdiag", "check_grads")}
+        ours, peer = np.array(seconds["jaxdiag"]), np.array(seconds["check_grads"])
+        print(f"{name} | {ours.min():.2f}-{ours.max():.2f} | {peer.min():.2f}-{peer.max():.2f} | "
+              f"{np.median(peer) / np.median(ours):.1f} ({peer.min() / ours.max():.1f}-"
+              f"{peer.max() / ours.min():.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the ~10k MLP only")
     parser.add_argument("--directions", type=int, default=96, help="directions D per check")
+    parser.add_argument("--one-shot", action="store_true", help="the one-shot table only")
+    parser.add_argument("--first-call", nargs=2, metavar=("TOOL", "MLP"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     digits = load_digits()
     flat = digits.x.reshape(len(digits.x), -1)
     x = (flat[:64] - flat.mean(0)) / (flat.std(0) + 1)
+    if args.first_call:  # one measurement, in the fresh process one_shot_rows started
+        tool, name = args.first_call
+        print(first_call(tool, SIZES[name], args.directions, (x, digits.y[:64])))
+        return
+    if args.one_shot:
+        one_shot_rows(args.directions)
+        return
     print(f"jax {jax.__version__} on {jax.default_backend()}"
           + (f", torch {torch.__version__}" if torch is not None else ", torch not installed"))
     for name, hidden in SIZES.items():
         if args.quick and name != "~10k":
             continue
         rows(name, hidden, args.directions, (x, digits.y[:64]))
+    one_shot_rows(args.directions)
 
 
 if __name__ == "__main__":
