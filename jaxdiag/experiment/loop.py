@@ -99,7 +99,8 @@ def fit(
 
     Every ``log_every`` steps the chunk's mean loss goes to the history and TensorBoard; every
     ``eval_every`` steps and at the end ``evaluate`` runs, and when ``config.select`` names a
-    metric, the params and model state of the best dev value are kept in ``checkpoints/best``;
+    metric, the params and model state of the best dev value are kept in ``checkpoints/best``
+    (written with each checkpoint);
     after ``patience`` evaluations without improvement training stops, as it does at the first
     NaN or Inf loss. Every ``checkpoint_every`` steps and at the end the state and history go
     to ``checkpoints/latest`` (a checkpoint that does not restore is set aside and the one
@@ -125,10 +126,10 @@ def fit(
             best_weights = best.restore(best.latest_step(), like=best_weights)[0]
     advance = _advance_fn(train_step, monitored_step, train, config.batch_size, key,
                           int(state.step), balance)
-    final = None
+    final = best_unsaved = None
 
     def train_segment(start: int, end: int) -> SegmentLog:
-        nonlocal state, final, best_weights
+        nonlocal state, final, best_weights, best_unsaved
         state, losses, stats = advance(state, end - start)
         scalars, histograms = ({}, {}) if stats is None else _statistics(stats, kinds or {},
                                                                          end, history)
@@ -141,18 +142,33 @@ def fit(
                                                              config.eval_every):
             final = dict(evaluate(state))
             scalars.update(_record_evaluations(final, end, history))
-            if best is not None and _select(final, state, config, history, best):
+            if best is not None and _select(final, state, config, history):
                 best_weights = _weights(state)
+                best_unsaved = {"step": end, "value": history.best_value,
+                                "select": config.select}
         postfix = {"loss": f"{loss:.4f}", **({"best": f"{history.best_value:.4g}"}
                                               if history.best_value is not None else {})}
         return SegmentLog(scalars, postfix, histograms, stop=history.stopped is not None)
+
+    def save(step: int) -> None:
+        """The best weights found since the last checkpoint, then the latest state: the best
+        checkpoint is written with the latest (not at every improvement, which cost 30 Orbax
+        saves in a default run), since a resumed run replays the same steps and finds the
+        same bests again."""
+        nonlocal best_unsaved
+        if best_unsaved is not None:
+            saved = best.latest_step()
+            if saved is None or best_unsaved["step"] > saved:  # a replay reaches saved bests
+                best.save(best_unsaved["step"], best_weights, best_unsaved)
+            best_unsaved = None
+        latest.save(step, state, history.as_dict())
 
     try:
         if history.stopped is None:
             run_segments(train_segment, [*range(0, config.steps, config.log_every),
                                          config.steps],
                          start=int(state.step),
-                         save=lambda step: latest.save(step, state, history.as_dict()),
+                         save=save,
                          checkpoint_every=config.checkpoint_every,
                          log_dir=run_dir / "tensorboard", progress="train" if progress else None)
     finally:
@@ -255,19 +271,15 @@ def _as_record(metrics: Any) -> dict:
 
 
 def _select(results: dict[str, Any], state: TrainState, config: TrainConfig,
-            history: History, best: Checkpointer) -> bool:
-    """Reads the selected dev metric, saves the best weights, decides on early stopping;
-    True when the weights improved."""
+            history: History) -> bool:
+    """Reads the selected dev metric, decides on early stopping; True when the weights
+    improved."""
     if SELECTED_SPLIT not in results:
         raise ValueError(f"train.select: expected evaluate() to return a {SELECTED_SPLIT!r} "
                          f"split to select on, found {sorted(results)}.")
     step = int(state.step)
     value, minimize = selected_metric(results[SELECTED_SPLIT], config.select)
     improved = history.improved(step, value, minimize)
-    saved = best.latest_step()
-    if improved and (saved is None or step > saved):  # a resumed run reaches saved bests again
-        best.save(step, _weights(state),
-                  {"step": step, "value": value, "select": config.select})
     if not improved and config.patience and history.evals_since_best >= config.patience:
         history.stopped, history.stopped_at = "early_stopping", step
     return improved

@@ -10,6 +10,7 @@ from jaxdiag.experiment.run_folder import (
     read_marker,
     write_atomic,
 )
+from jaxdiag.report.figure_file import FigureWriter
 from jaxdiag.report.html_page import page_html
 from jaxdiag.report.run_report import (
     REPORT_FILE,
@@ -45,9 +46,11 @@ def render_report(run_dir: str | Path) -> Path:
         report = load_run_report(run_dir)
         report.pop("report", None)
         search = report.get("search")
-        run = RunData(report, load_predictions(run_dir),
-                      load_trials(search["run_dir"]) if search else [], run_dir / FIGURES_DIR)
-        built = build_sections(run)
+        with FigureWriter() as figures:  # every figure written when the block ends
+            run = RunData(report, load_predictions(run_dir),
+                          load_trials(search["run_dir"]) if search else [],
+                          run_dir / FIGURES_DIR, figures)
+            built = build_sections(run)
         config = report["config"]
         training = report["training"]
         state = ("finished" if report.get("complete") else

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from jaxdiag.experiment.history import History
 from jaxdiag.report.error_plots import draw_bias_variance, draw_confusion, draw_learning_curve
-from jaxdiag.report.figure_file import save_figure
+from jaxdiag.report.figure_file import FigureWriter
 from jaxdiag.report.html_page import Html, Section, join, markup, table_html
 from jaxdiag.report.score_plots import draw_pr_roc, draw_reliability, draw_risk_coverage
 from jaxdiag.report.search_plots import draw_hyperparameter_scatter, draw_learning_rate_range
@@ -32,12 +32,14 @@ class RunData(NamedTuple):
       predictions: {split: (labels (n,), probabilities (n, C))}, {} before the run finished.
       trials: the search's trials, [] when there was none.
       figures_dir: where the PNGs go.
+      figures: what writes them.
     """
 
     report: dict
     predictions: dict[str, tuple[np.ndarray, np.ndarray]]
     trials: list[dict]
     figures_dir: Path
+    figures: FigureWriter
 
 
 Built = tuple[Section, dict]  # the section and the numbers it shows, for report.json
@@ -53,7 +55,7 @@ def _pct(value: float | None, signed: bool = False) -> str:
 
 
 def _save(run: RunData, name: str, figure: Figure) -> Path:
-    return save_figure(figure, run.figures_dir / f"{name}.png")
+    return run.figures.save(figure, run.figures_dir / f"{name}.png")
 
 
 def _not_reached(run: RunData, section_id: str, title: str) -> Built:
