@@ -73,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--json", action="store_true",
                        help="print the summary (best trial, leaderboard) as JSON")
     sweep.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    hosts = sweep.add_argument_group(
+        "many hosts", "one sweep over the processes of a jax.distributed job: start the same "
+        "command on every process, each with its --process-id; process 0 writes the folder")
+    hosts.add_argument("--coordinator", metavar="HOST:PORT",
+                       help="process 0's address, the same for every process")
+    hosts.add_argument("--num-processes", type=int, metavar="N", help="processes in the job")
+    hosts.add_argument("--process-id", type=int, metavar="I", help="this process, 0 to N-1")
     return parser
 
 
@@ -178,11 +185,19 @@ def _report(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from jaxdiag.report.text_summary import format_sweep
     from jaxdiag.search import load_sweep_config, run_sweep
+    from jaxdiag.search.hosts import initialize, is_primary
 
+    distributed = (args.coordinator, args.num_processes, args.process_id)
+    if any(v is not None for v in distributed):
+        if any(v is None for v in distributed):
+            raise ValueError("--coordinator, --num-processes, --process-id: expected all three "
+                             f"for a jax.distributed job, found {distributed}")
+        initialize(*distributed)
     config, space, resolved = load_sweep_config(args.config, args.overrides)
     summary = run_sweep(config, space, resolved, args.runs_dir, fresh=args.fresh,
                         progress=not args.no_progress)
-    print(json.dumps(summary, indent=1) if args.json else format_sweep(summary))
+    if is_primary():
+        print(json.dumps(summary, indent=1) if args.json else format_sweep(summary))
     return 0
 
 

@@ -3,7 +3,8 @@
 Each member is a ``Task`` (any model through ``ModelTask``, the built-in MLP through
 ``mlp_task``) with its own hyperparameters and seed. A segment of training is one ``jax.jit``
 of ``lax.map`` over members (``vmap`` over chunks of ``members_per_chunk``) of a ``lax.scan``
-over steps; the member axis is split over all local devices with ``jax.shard_map``. On one CPU
+over steps; the member axis is split over all devices with ``jax.shard_map``: the local ones,
+or in a ``jax.distributed`` job every process's (``jaxdiag.search.hosts``). On one CPU
 device, which runs a program of small ops on one core, the members are instead split into
 ``concurrent_groups``, one per core, each run from its own thread (the layout:
 ``jaxdiag.search.scheduling``). A member whose loss turns NaN/Inf is frozen from that step on
@@ -31,6 +32,7 @@ from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.loop import SegmentLog, run_segments
 from jaxdiag.kernels import class_balanced_indices, class_layout, minibatch_indices
 from jaxdiag.search.halving import survivors
+from jaxdiag.search.hosts import to_host, to_mesh
 from jaxdiag.search.scheduling import (
     concurrent_groups,
     in_groups,
@@ -190,7 +192,7 @@ class _Compiled:
 
     def __init__(self, task: Task, batch_size: int, chunk: int, devices: list):
         init, train = _member_functions(task, batch_size)
-        mesh = Mesh(np.array(devices), ("members",))
+        self.mesh = mesh = Mesh(np.array(devices), ("members",))
         members, replicated = PartitionSpec("members"), PartitionSpec()
 
         def over_members(f: Callable, extra_specs: tuple) -> Callable:
@@ -254,7 +256,9 @@ def train_population(
         ``keep_fraction`` of the running members by dev error (then dev loss).
       keep_fraction: in (0, 1]; at least one member survives a rung.
       chunk: members vmapped at once; ``members_per_chunk`` decides when None.
-      devices: devices to split the members over; all local devices when None.
+      devices: devices to split the members over; all devices when None (in a
+        ``jax.distributed`` job, those of every process: each process then calls this with the
+        same arguments, and each gets every member's results).
       groups: programs run at once on each device, lowered to a divisor of the (padded)
         member count; ``concurrent_groups`` decides when None.
       on_segment: called with the step reached after each segment (a hook for the caller's
@@ -298,7 +302,7 @@ def train_population(
     if checkpoint_every is not None and (checkpoint_dir is None or not 0 < checkpoint_every):
         raise ValueError(f"checkpoint_every: expected a positive step count with a "
                          f"checkpoint_dir, found {checkpoint_every} with {checkpoint_dir}.")
-    devices = devices or jax.local_devices()
+    devices = devices or jax.devices()
     k = len(seeds)
     per_device = padded_size(k, len(devices)) // len(devices)
     groups = groups or concurrent_groups(task, batch_size, per_device, devices)
@@ -317,6 +321,8 @@ def train_population(
             f"{' (it adapts to them)' if needs_target else ' (it does not adapt)'}, found "
             f"{'None' if data.x_target is None else f'shape {np.shape(data.x_target)}'}.")
     data = Data(*(None if a is None else jnp.asarray(a) for a in data))
+    mesh = compiled.mesh
+    shared_data = to_mesh(data, mesh, sharded=False)
     examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
     dropout = task.uses_key(hp["dropout"])  # whether training draws masks
 
@@ -341,13 +347,14 @@ def train_population(
                 lambda v: np.array(v[:k]), jax.device_get(states)))
         states, losses, dev = in_groups(
             compiled.train,
-            (states, member_hp, member_seeds, jnp.asarray(examples[index]),
-             jnp.asarray(sizes[index])),
-            (data, end - start, dropout, jnp.asarray(start)), segment_groups)
-        error, loss = (np.asarray(v)[:len(running)] for v in dev)
-        losses = np.asarray(losses)[:len(running)]
+            to_mesh((states, member_hp, member_seeds, jnp.asarray(examples[index]),
+                     jnp.asarray(sizes[index])), mesh, sharded=True),
+            (shared_data, end - start, dropout,
+             to_mesh(jnp.asarray(start), mesh, sharded=False)), segment_groups)
+        error, loss = (v[:len(running)] for v in to_host(dev))
+        losses = to_host(losses)[:len(running)]
         record.train_loss[running, start:end] = losses
-        record.failed_at[running] = np.asarray(states.failed_at)[:len(running)]
+        record.failed_at[running] = to_host(states.failed_at)[:len(running)]
         record.dev_error[b + 1, running], record.dev_loss[b + 1, running] = error, loss
         log = _segment_log(losses, error, len(running))
         if on_segment is not None:
@@ -362,8 +369,8 @@ def train_population(
         if at_rung:
             record.running[running[~keep]] = False
             running = running[keep]
-            positions = jnp.asarray(padded(np.flatnonzero(keep), len(devices)))
-            states = jax.tree_util.tree_map(lambda v, p=positions: v[p], states)
+            positions = padded(np.flatnonzero(keep), len(devices))
+            states = jax.tree_util.tree_map(lambda v, p=positions: v[p], to_host(states))
         return log
 
     try:
@@ -443,7 +450,7 @@ def _init_all(compiled: "_Compiled", seeds: np.ndarray, hp: dict, num_devices: i
 def _scatter_rows(out: MemberState, states: MemberState, members: np.ndarray,
                   rows: np.ndarray) -> None:
     """Sets ``members`` of the host arrays ``out`` from ``rows`` of the population's states."""
-    host = jax.device_get(states)
+    host = to_host(states)
     for o, v in zip(jax.tree_util.tree_leaves(out), jax.tree_util.tree_leaves(host), strict=True):
         o[members] = v[rows]
 

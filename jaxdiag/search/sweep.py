@@ -42,6 +42,7 @@ from jaxdiag.experiment.run_folder import (
 from jaxdiag.experiment.tensorboard import summary_writer
 from jaxdiag.models import LeNet
 from jaxdiag.models.entry_point import model_factory
+from jaxdiag.search.hosts import barrier, from_primary, is_primary
 from jaxdiag.search.model_task import ModelTask, mlp_task, nnx_factory
 from jaxdiag.search.population import Data, train_population
 from jaxdiag.search.samplers import SAMPLERS, GPSampler, GridSampler, Sampler
@@ -284,47 +285,74 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
             require_key(name in task.traced_hparams, f"space.{name}",
                         f"one of {list(task.traced_hparams)} (what {task.name} traces)", name)
     sampler = sampler_of(config)
+    if not is_primary():  # process 0 holds the folder; the others train with it
+        run_dir = Path(runs_dir) / config.name
+        barrier("sweep folder open")
+        trials = _run_populations(run_dir, config, space, data, num_classes, sampler, False,
+                                  task)
+        barrier("sweep done")
+        return {"model": "MLP" if task is None else task.name, **summarize(trials),
+                "run_dir": str(run_dir)}
     with open_run_folder(runs_dir, config.name, "sweep", fresh) as run_dir:
         _check_saved_sweep(run_dir, resolved)
+        barrier("sweep folder open")
         trials = _run_populations(run_dir, config, space, data, num_classes, sampler, progress,
                                   task)
         summary = {"model": "MLP" if task is None else task.name, **summarize(trials)}
         summary["run_dir"] = str(run_dir)
         write_atomic(run_dir / SUMMARY_FILE, json.dumps(summary, indent=1))
+        barrier("sweep done")
     return summary
 
 
 def _run_populations(run_dir: Path, config: SweepConfig, space: Space, data: Data,
                      num_classes: int, sampler: Sampler, progress: bool,
                      task: Task | None) -> list[dict[str, Any]]:
-    """Trains every population not yet complete in ``run_dir``'s store; returns every trial."""
-    store = TrialStore(run_dir / STORE_FILE)
-    writer = summary_writer(run_dir / "tensorboard")
+    """Trains every population not yet complete in ``run_dir``'s store; returns every trial.
+
+    In a ``jax.distributed`` job every process calls this: process 0 reads and writes the
+    store and TensorBoard and decides the points, which it broadcasts; all train them."""
+    primary = is_primary()
+    store = TrialStore(run_dir / STORE_FILE) if primary else None
+    writer = summary_writer(run_dir / "tensorboard") if primary else None
     try:
         for population in range(config.populations):
-            if store.population_status(population) == "complete":
+            def plan(population=population) -> dict | None:
+                if store.population_status(population) == "complete":
+                    return {"skip": True}
+                done = [t for t in store.trials() if t["population"] < population]
+                observed = [(t["hparams"], t["dev_error"] if t["dev_error"] is not None
+                             else float("nan")) for t in done]
+                points = sampler.ask(space, config.population_size, len(done), observed)
+                if not points:
+                    return None  # a grid with nothing left
+                return {"skip": False, "points": points,
+                        "ids": store.start_population(population, points)}
+
+            planned = from_primary(plan)
+            if planned is None:
+                break
+            if planned["skip"]:
                 continue
-            done = [t for t in store.trials() if t["population"] < population]
-            observed = [(t["hparams"], t["dev_error"] if t["dev_error"] is not None
-                         else float("nan")) for t in done]
-            points = sampler.ask(space, config.population_size, len(done), observed)
-            if not points:
-                break  # a grid with nothing left
-            ids = store.start_population(population, points)
+            points, ids = planned["points"], planned["ids"]
             checkpoints = run_dir / CHECKPOINTS / str(population)
             results = train_points(
                 points, ids, data, config, num_classes, task=task, checkpoint_dir=checkpoints,
-                log_dir=run_dir / "tensorboard" / f"population-{population}",
+                log_dir=run_dir / "tensorboard" / f"population-{population}" if primary
+                else None,
                 progress=f"population {population + 1}/{config.populations}" if progress
                 else None)
-            store.finish_population(results)
-            shutil.rmtree(checkpoints, ignore_errors=True)  # the trials hold it all now
-            for point, result in zip(points, results, strict=True):
-                _log_hparams(writer, point, result)
-        return store.trials()
+            barrier(f"population {population} trained")  # nobody reads its checkpoints now
+            if primary:
+                store.finish_population(results)
+                shutil.rmtree(checkpoints, ignore_errors=True)  # the trials hold it all now
+                for point, result in zip(points, results, strict=True):
+                    _log_hparams(writer, point, result)
+        return from_primary(lambda: store.trials())
     finally:
-        store.close()
-        writer.close()
+        if primary:
+            store.close()
+            writer.close()
 
 
 def _log_hparams(writer: SummaryWriter, point: dict, result: dict) -> None:
