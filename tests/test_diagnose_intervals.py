@@ -43,6 +43,15 @@ def test_wilson_interval_solves_the_score_equation(k, n):
                                atol=1e-9)
 
 
+@pytest.mark.parametrize("n", [18_114, 40_253, 102_644, 999_983])
+def test_wilson_interval_holds_its_estimate_at_no_and_at_all_mistakes(n):
+    """0 of 18,114 gave a lower end of 1.4e-20 from rounding: an interval above its estimate
+    (the report's error bars refused it)."""
+    assert wilson_interval(0, n)[0] == 0.0 and wilson_interval(n, n)[1] == 1.0
+    low, high = wilson_interval(1, n)
+    assert low <= 1 / n <= high
+
+
 def test_gap_intervals_subtract_both_splits_and_hold_human_error_fixed():
     sizes = {"train": 1000, "train_dev": 200, "dev": 400, "test": 400}
     mistakes = {"train": 10, "train_dev": 6, "dev": 40, "test": 44}

@@ -53,7 +53,8 @@ def wilson_interval(mistakes: int, n: int, confidence: float = CONFIDENCE) -> tu
     p = mistakes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the ends hold p: centre - half rounds to 1e-20 above 0 at 0 mistakes out of 18,114
+    return min(max(0.0, centre - half), p), max(min(1.0, centre + half), p)
 
 
 def dev_set_resolution(n: int, error: float, confidence: float = CONFIDENCE,
