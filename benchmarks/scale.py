@@ -2,18 +2,18 @@
 from the digits to 1,000,000 examples and 64 to 3,072 features, with each phase's growth
 exponent in n.
 
-    python benchmarks/scale.py                       # n up to 201,264 (about 25 minutes)
+    python benchmarks/scale.py                       # n up to 201,264 (about 6 minutes)
     python benchmarks/scale.py --sizes 1797x64 17970x64 53910x784
     python benchmarks/scale.py --sizes 1000000x784   # 3.1 GB of float32
 
 The data are of the digits' kind: the 1,797 digits tiled to n examples with Gaussian noise
 (sd 1 on the 0-16 scale), upsampled to 28 x 28 (784 features) or 32 x 32 x 3 (3,072) by
-nearest neighbours, saved as an ``.npz`` once per size under ``--data-dir``. Each size runs the
-default config (``jaxdiag run --set data.source=FILE``, report included) in a fresh process sharing one warm
-compilation cache (a first run at each size warms it: the table times the second), and reads
-the phases from its ``report.json``. Peak memory is the child's peak RSS; the memory rule is
-1.5 GB plus twice the data. The exponent of a phase is the slope of log time against log n
-between the two largest sizes of one feature count.
+nearest neighbours, saved as an ``.npz`` once per size under ``--data-dir``. Each size runs
+the default config (``jaxdiag run --set data.source=FILE``, report included) in a fresh
+process sharing one compilation cache (with ``--warm``, a first run at each size warms it and
+the table times the second), and reads the phases from its ``report.json``. Peak memory is
+the child's peak RSS; the memory rule is 1.5 GB plus twice the data. The exponent of a phase
+is the slope of log time against log n between the two largest sizes of one feature count.
 """
 
 import argparse
@@ -88,7 +88,8 @@ def main() -> None:
                         help="examples x features, e.g. 201264x784")
     parser.add_argument("--data-dir", default=Path(tempfile.gettempdir()) / "jaxdiag-scale",
                         type=Path, help="where the synthetic .npz files are kept")
-    parser.add_argument("--cold", action="store_true", help="time the first run of each size")
+    parser.add_argument("--warm", action="store_true",
+                        help="time a second run of each size, on a warm compilation cache")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     sizes = sorted((tuple(int(v) for v in s.split("x")) for s in args.sizes),
@@ -99,14 +100,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as runs:
         for n, d in sizes:
             path = data_file(n, d, args.data_dir)
-            if not args.cold:
+            if args.warm:
                 run_once(path, Path(runs), env)  # warms the cache for this shape
             wall, peak, phases = run_once(path, Path(runs), env)
             data_gb = n * d * 4 / 1e9
             rows.append((n, d, data_gb, wall, peak, phases))
             print(f"{n} x {d}: {wall:.1f} s, peak {peak:.2f} GB", file=sys.stderr, flush=True)
     names = list(rows[0][5])
-    print(f"jaxdiag run, default config, {'first' if args.cold else 'second'} run of each size"
+    print(f"jaxdiag run, default config, {'second' if args.warm else 'first'} run of each size"
           f" ({os.cpu_count()} CPU cores)\n")
     print("examples x features | data GB | wall s | peak GB | within 1.5 + 2 x data | "
           + " | ".join(names))

@@ -64,3 +64,24 @@ def test_chance_level_by_hand():
     assert not learns_nothing.values["train_below_chance"]
     assert learns_nothing.causes[0].startswith("the model learns nothing that beats chance")
     assert learns_nothing.causes[1].startswith("labels do not match inputs")
+
+
+def test_input_statistics_over_blocks_of_rows_are_numpys(monkeypatch):
+    """Blocks of rows bound the memory (a float64 copy of the input was 2x its size); the
+    merged statistics are NumPy's float64 ones."""
+    import jaxdiag.diagnose.sanity as sanity
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(5.0, 3.0, (103, 4, 3)).astype(np.float32)
+    x[:, 1, 2] = 7.0  # one constant feature
+    whole = sanity.input_scale_check(x).values
+    monkeypatch.setattr(sanity, "STATISTICS_ROWS", 10)
+    values = sanity.input_scale_check(x).values
+    reference = x.astype(np.float64)
+    np.testing.assert_allclose([values["mean"], values["std"]],
+                               [reference.mean(), reference.std()], rtol=1e-12)
+    assert (values["min"], values["max"], values["constant_features"]) == (
+        reference.min(), reference.max(), 1)
+    assert whole == {**values, "mean": whole["mean"], "std": whole["std"]}
+    x[50, 0, 0] = np.nan
+    assert sanity.input_scale_check(x).values == {"non_finite": 1}

@@ -35,3 +35,23 @@ def test_predictor_gives_softmax_probabilities_of_every_example():
     expected /= expected.sum(1, keepdims=True)
     assert probabilities.shape == (20, 3)
     np.testing.assert_allclose(probabilities, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_a_split_of_many_chunks_gives_the_numbers_of_one(monkeypatch):
+    """Evaluation and prediction go a chunk of batches at a time (bounded memory); the sums
+    are carried from chunk to chunk, so the numbers are those of one pass."""
+    import jaxdiag.experiment.evaluate as evaluate_module
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(53, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 53).astype(np.int32)
+    w = rng.normal(size=(6, 3)).astype(np.float32)
+    model = as_model((lambda p, x: x @ p, w))
+    whole = make_evaluator(model, 3, batch_size=4)(jnp.asarray(w), {}, x, y)
+    probabilities = make_predictor(model, batch_size=4)(jnp.asarray(w), {}, x)
+    monkeypatch.setattr(evaluate_module, "CHUNK_BATCHES", 3)  # 5 chunks of 12, the last of 5
+    chunked = make_evaluator(model, 3, batch_size=4)(jnp.asarray(w), {}, jnp.asarray(x), y)
+    assert chunked.loss == whole.loss
+    np.testing.assert_array_equal(chunked.confusion, whole.confusion)
+    np.testing.assert_array_equal(make_predictor(model, batch_size=4)(jnp.asarray(w), {}, x),
+                                  probabilities)

@@ -29,5 +29,8 @@ def fit_normalizer(x: np.ndarray) -> Normalizer:
 
 
 def normalize(x: np.ndarray, normalizer: Normalizer) -> np.ndarray:
-    """``(x - mean) / std`` as float32, same shape as ``x``."""
-    return ((x - normalizer.mean) / normalizer.std).astype(np.float32)
+    """``(x - mean) / std`` as float32, same shape as ``x``: one new array, computed in place
+    (no temporaries the size of ``x``)."""
+    out = np.subtract(x, normalizer.mean, dtype=np.float32)
+    out /= normalizer.std
+    return out

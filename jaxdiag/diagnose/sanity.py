@@ -15,6 +15,7 @@ import numpy as np
 INITIAL_LOSS_TOLERANCE = 0.5  # the initial loss may sit within 50% of ln(C)
 MAX_ABS_MEAN = 1.0  # inputs whose overall mean is further from 0 are not normalized
 STD_RANGE = (0.1, 10.0)  # nor are inputs whose overall standard deviation is outside this
+STATISTICS_ROWS = 16_384  # rows of the input statistics computed at once
 MAX_IMBALANCE = 10.0  # most frequent over least frequent class count
 CHANCE_MARGIN = 2.0  # held-out error within this many standard errors of chance is at chance
 
@@ -79,19 +80,39 @@ def input_scale_check(x: np.ndarray) -> SanityCheck:
       SanityCheck "input_scale" with values {"mean", "std", "min", "max",
       "constant_features"}; it fails when |mean| > 1 or the std is outside [0.1, 10].
     """
-    x = np.asarray(x, np.float64)
-    if x.ndim < 2 or len(x) == 0:
-        raise ValueError(f"x: expected an array of shape (n, ...) with n >= 1, found {x.shape}.")
-    if not np.all(np.isfinite(x)):
-        bad = int(np.sum(~np.isfinite(x)))
+    if np.ndim(x) < 2 or len(x) == 0:
+        raise ValueError(f"x: expected an array of shape (n, ...) with n >= 1, "
+                         f"found {np.shape(x)}.")
+    # float64 statistics a block of rows at a time (a float64 copy of the whole input was
+    # 2x its float32 size), blocks merged by Chan's update; one block gives numpy's numbers
+    flat = np.asarray(x).reshape(len(x), -1)
+    count, mean, m2, bad = 0, 0.0, 0.0, 0
+    low, high = np.inf, -np.inf
+    feature_low = np.full(flat.shape[1], np.inf)
+    feature_high = np.full(flat.shape[1], -np.inf)
+    for start in range(0, len(flat), STATISTICS_ROWS):
+        block = np.asarray(flat[start:start + STATISTICS_ROWS], np.float64)
+        bad += int(block.size - np.count_nonzero(np.isfinite(block)))
+        if bad:
+            continue
+        block_mean = block.mean()
+        block_m2 = float(((block - block_mean) ** 2).sum())
+        delta, total = block_mean - mean, count + block.size
+        mean, m2 = mean + delta * block.size / total, m2 + block_m2 + delta**2 * count * (
+            block.size / total)
+        count = total
+        low, high = min(low, block.min()), max(high, block.max())
+        feature_low = np.minimum(feature_low, block.min(axis=0))
+        feature_high = np.maximum(feature_high, block.max(axis=0))
+    if bad:
         return SanityCheck("input_scale", False, {"non_finite": bad},
                            f"{bad} input values are NaN or Inf", ("missing values read as NaN",
                                                                   "a division by zero upstream"))
-    mean, std = float(x.mean()), float(x.std())
-    constant = int(np.sum(x.reshape(len(x), -1).std(axis=0) == 0))
-    ok = abs(mean) <= MAX_ABS_MEAN and STD_RANGE[0] <= std <= STD_RANGE[1]
-    values = {"mean": mean, "std": std, "min": float(x.min()), "max": float(x.max()),
+    mean, std = float(mean), float(np.sqrt(m2 / count))
+    constant = int(np.sum(feature_low == feature_high))  # a zero standard deviation
+    values = {"mean": mean, "std": std, "min": float(low), "max": float(high),
               "constant_features": constant}
+    ok = abs(mean) <= MAX_ABS_MEAN and STD_RANGE[0] <= std <= STD_RANGE[1]
     return SanityCheck(
         "input_scale", ok, values,
         f"inputs have mean {mean:.3g} and standard deviation {std:.3g} "

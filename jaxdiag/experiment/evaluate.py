@@ -39,12 +39,14 @@ def make_evaluator(
     of shape (n, ...) and int labels y (n,).
 
     The split is padded to whole batches of ``batch_size`` (padding has weight 0) and scanned
-    batch by batch, so memory stays bounded and splits of up to ``batch_size`` examples share
-    one compiled program.
+    batch by batch, ``CHUNK_BATCHES`` batches per compiled call (the running sums carried
+    from call to call, so the sums are those of one scan): memory stays bounded by a chunk,
+    whatever the split's size, and splits of up to ``batch_size`` examples share one program.
     """
 
     @jax.jit
-    def sums(params: Params, state: State, xb: jax.Array, yb: jax.Array, wb: jax.Array):
+    def sums(params: Params, state: State, xb: jax.Array, yb: jax.Array, wb: jax.Array,
+             init: tuple[jax.Array, jax.Array]):
         def body(carry, batch):
             x, y, w = batch
             logits = model.logits(params, state, x)
@@ -52,13 +54,16 @@ def make_evaluator(
             counts = confusion_matrix(y, jnp.argmax(logits, axis=-1), num_classes, w)
             return (carry[0] + jnp.sum(loss * w), carry[1] + counts), None
 
-        init = (jnp.zeros(()), jnp.zeros((num_classes, num_classes)))
         return jax.lax.scan(body, init, (xb, yb, wb))[0]
 
     def evaluate(params: Params, state: State, x: np.ndarray, y: np.ndarray) -> Evaluation:
         n = len(y)
-        xb, yb, wb = (_batched(a, batch_size) for a in (x, y, np.ones(n, np.float32)))
-        loss_sum, confusion = sums(params, state, xb, yb, wb)
+        totals = (jnp.zeros(()), jnp.zeros((num_classes, num_classes)))
+        for rows in _chunks(n, batch_size):
+            xb, yb, wb = (_batched(a, batch_size) for a in (
+                x[rows], y[rows], np.ones(rows.stop - rows.start, np.float32)))
+            totals = sums(params, state, xb, yb, wb, totals)
+        loss_sum, confusion = totals
         confusion = np.asarray(confusion).round().astype(np.int64)
         accuracy = float(np.trace(confusion) / n)
         return Evaluation(float(loss_sum) / n, 1.0 - accuracy, accuracy, confusion)
@@ -79,10 +84,22 @@ def make_predictor(
                            xb)
 
     def predict(params: Params, state: State, x: np.ndarray) -> np.ndarray:
-        out = np.asarray(batched(params, state, _batched(x, batch_size)))
-        return out.reshape(-1, out.shape[-1])[:len(x)]
+        parts = []
+        for rows in _chunks(len(x), batch_size):  # a chunk's padded copy at a time
+            out = np.asarray(batched(params, state, _batched(x[rows], batch_size)))
+            parts.append(out.reshape(-1, out.shape[-1])[:rows.stop - rows.start])
+        return np.concatenate(parts)
 
     return predict
+
+
+CHUNK_BATCHES = 64  # batches per compiled call of the evaluator and the predictor
+
+
+def _chunks(n: int, batch_size: int) -> list[slice]:
+    """Rows of consecutive chunks of ``CHUNK_BATCHES`` batches covering ``n`` examples."""
+    step = CHUNK_BATCHES * batch_size
+    return [slice(start, min(start + step, n)) for start in range(0, max(n, 1), step)]
 
 
 def _batched(a: np.ndarray, batch_size: int) -> np.ndarray:

@@ -158,7 +158,10 @@ def run_main_job(
             f"examples, found {config.train.batch_size}."
         )
     normalizer = fit_normalizer(train.x)
-    arrays = {name: (normalize(s.data.x, normalizer), s.data.y) for name, s in splits.items()}
+    # every split's inputs normalized and on the device once, shared by every phase (the
+    # populations, the search, evaluation): no phase holds a copy of its own
+    arrays = {name: (jax.device_put(normalize(s.data.x, normalizer)), s.data.y)
+              for name, s in splits.items()}
     _check_remedy(config, train)
 
     source = "yours" if model is not None else "config"
@@ -268,7 +271,8 @@ def run_main_job(
             progress="learning-rate range" if progress else None) if config.diagnose.lr_range \
             else None
         phases.mark("lr_range")
-        search = random_search(config, run_dir, progress, search_task) if config.search.trials \
+        search = random_search(config, run_dir, progress, search_task,
+                               Data(*arrays["train"], *arrays["dev"])) if config.search.trials \
             else None
         phases.mark("search")
         chance = chance_level_check("train_dev", errors["train_dev"], arrays["train_dev"][1],
@@ -566,10 +570,12 @@ def _data_diagnoses(config: RunConfig, arrays: dict, num_classes: int, task: Tas
     return suspects, triage, lc
 
 
-def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) -> dict:
+def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task,
+                  data: Data) -> dict:
     """The optional random search of ``config.search``, as a resumable sweep in
     ``run_dir/search``: one vmap population of ``task``'s model, learning rate and weight
-    decay drawn at random (and dropout, for the built-in MLP, whose rate is traced).
+    decay drawn at random (and dropout, for the built-in MLP, whose rate is traced), on the
+    run's normalized training and dev arrays ``data``.
 
     Returns:
       The sweep summary (the model, best trial, leaderboard) and the space searched.
@@ -590,5 +596,5 @@ def random_search(config: RunConfig, run_dir: Path, progress: bool, task: Task) 
     # the class trained, which the model section does not say for a model given in Python
     resolved = {**config_to_dict(sweep), "space": space_values, "trained_model": task.name}
     summary = run_sweep(sweep, space_from_dict(space_values), resolved, run_dir,
-                        progress=progress, task=task)
+                        progress=progress, task=task, data=data)
     return {"space": space_values, "steps": config.search.steps, **summary}

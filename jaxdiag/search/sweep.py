@@ -262,11 +262,14 @@ def train_points(points: list[dict[str, Any]], ids: list[int], data: Data,
 
 def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str | Path = "runs",
               *, fresh: bool = False, progress: bool = True,
-              task: Task | None = None) -> dict[str, Any]:
+              task: Task | None = None, data: Data | None = None) -> dict[str, Any]:
     """Runs or resumes the sweep ``config`` over ``space``; returns and writes its summary.
 
     ``task`` is the members' model (e.g. ``ModelTask`` of the user's model); None searches the
     model ``config.model`` names (the built-in ``mlp_task`` shaped by it and the space).
+    ``data`` is the normalized training and dev arrays when the caller holds them already (the
+    main job, whose arrays the search then shares instead of loading a copy); None loads
+    ``config.data``.
 
     Returns:
       {"run_dir", "model", "trials", "best", "leaderboard", "counts"}: ``model`` is the class
@@ -277,7 +280,9 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
       ValueError: a bad config, a space naming what the task does not trace, or a sweep folder
         holding another config.
     """
-    data = load_sweep_data(config.data, flatten=task is None and config.model.name == "mlp")
+    if data is None:
+        data = load_sweep_data(config.data,
+                               flatten=task is None and config.model.name == "mlp")
     num_classes = int(max(data.y_train.max(), data.y_dev.max())) + 1
     task = task or sweep_task(config, data, num_classes)
     if task is not None:
