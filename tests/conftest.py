@@ -5,11 +5,9 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import jax
@@ -19,6 +17,7 @@ from tensorboardX.proto.event_pb2 import Event
 from jaxdiag.experiment.compilation_cache import (
     ENVIRONMENT_VARIABLE,
     MIN_SECONDS_VARIABLE,
+    default_cache_dir,
     enable_compilation_cache,
 )
 
@@ -28,20 +27,21 @@ SUITE_MIN_COMPILE_SECONDS = "0.2"
 
 
 def pytest_configure(config):
-    """One persistent compilation cache for the whole run, shared by the xdist workers and the
-    commands the tests start: made by the controller (workers inherit the variable), cold at
-    the start of every run, removed at its end."""
+    """One persistent compilation cache shared by the xdist workers and the commands the tests
+    start (the controller sets the variable, the workers inherit it): the suite's own folder
+    beside the commands' (``~/.cache/jaxdiag/xla-tests``), kept from run to run, so a second
+    run on a machine reads back what the first compiled. JAX keys every entry by the program,
+    jaxlib and the device, so a kept entry is never a stale one. ``JAXDIAG_COMPILATION_CACHE``
+    set by the caller wins (``off``: none)."""
     if not hasattr(config, "workerinput") and ENVIRONMENT_VARIABLE not in os.environ:
-        config.jaxdiag_cache = tempfile.mkdtemp(prefix="jaxdiag-test-cache-")
-        os.environ[ENVIRONMENT_VARIABLE] = config.jaxdiag_cache
+        os.environ[ENVIRONMENT_VARIABLE] = str(default_cache_dir().with_name("xla-tests"))
         os.environ.setdefault(MIN_SECONDS_VARIABLE, SUITE_MIN_COMPILE_SECONDS)
+        config.jaxdiag_cache = True
     enable_compilation_cache()
 
 
 def pytest_unconfigure(config):
-    folder = getattr(config, "jaxdiag_cache", None)
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+    if getattr(config, "jaxdiag_cache", False):
         del os.environ[ENVIRONMENT_VARIABLE]
         if os.environ.get(MIN_SECONDS_VARIABLE) == SUITE_MIN_COMPILE_SECONDS:
             del os.environ[MIN_SECONDS_VARIABLE]

@@ -76,22 +76,20 @@ def _same(trials, expected) -> None:
                                    rtol=2e-5)
 
 
-def test_a_killed_two_process_sweep_resumes_to_the_trials_of_one_process(
-        tmp_path, on_four_cpu_devices):
-    config = tmp_path / "sweep.toml"
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory):
+    """The config file and the trials of the sweep on this process's one CPU device."""
+    folder = tmp_path_factory.mktemp("hosts")
+    config = folder / "sweep.toml"
     config.write_text(CONFIG)
-    assert main(["sweep", str(config), "--runs-dir", str(tmp_path / "one"), "--no-progress"]) == 0
-    expected = _trials(tmp_path / "one")
+    assert main(["sweep", str(config), "--runs-dir", str(folder / "one"), "--no-progress"]) == 0
+    expected = _trials(folder / "one")
     assert len(expected) == 8 and {t["status"] for t in expected} == {"complete", "stopped"}
-    four = tmp_path / "four"
-    assert on_four_cpu_devices(
-        "import contextlib, io, json\nfrom jaxdiag.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    code = main(['sweep', {str(config)!r}, '--runs-dir', {str(four)!r}, "
-        "'--no-progress'])\n"
-        "print(json.dumps(code))\n") == 0
-    _same(_trials(tmp_path / "four"), expected)
+    return config, expected
 
+
+def test_a_killed_two_process_sweep_resumes_to_the_trials_of_one_process(tmp_path, one_process):
+    config, expected = one_process
     killed = tmp_path / "killed"
     delay = random.uniform(2.0, 14.0)  # the whole job takes 12-16 s on 2 cores
     processes = _job(config, killed)
@@ -109,6 +107,22 @@ def test_a_killed_two_process_sweep_resumes_to_the_trials_of_one_process(
     after = _trials(killed)
     _same(after, expected)
     assert [t["id"] for t in after[:len(before)]] == [t["id"] for t in before], message
+
+
+# 12 s: a fresh process compiles everything; the default run's two-process test already
+# shards the members over 4 devices of 2 processes
+@pytest.mark.slow
+def test_four_devices_of_one_process_train_the_trials_of_one(tmp_path, one_process,
+                                                              on_four_cpu_devices):
+    config, expected = one_process
+    four = tmp_path / "four"
+    assert on_four_cpu_devices(
+        "import contextlib, io, json\nfrom jaxdiag.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['sweep', {str(config)!r}, '--runs-dir', {str(four)!r}, "
+        "'--no-progress'])\n"
+        "print(json.dumps(code))\n") == 0
+    _same(_trials(four), expected)
 
 
 def test_one_process_is_the_identity_and_bad_job_arguments_are_named():

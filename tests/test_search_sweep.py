@@ -46,6 +46,9 @@ def comparable(trials):
                                "rungs")} for t in trials]
 
 
+# 20 s; the default run kills and resumes a two-process sweep (test_search_hosts.py), whose
+# process 0 runs this same store and resume code
+@pytest.mark.slow
 def test_a_sweep_killed_at_a_random_point_resumes_with_nothing_lost_or_repeated(
         tmp_path, config_file, capsys):
     reference = tmp_path / "reference"
