@@ -158,10 +158,17 @@ def run_main_job(
             f"examples, found {config.train.batch_size}."
         )
     normalizer = fit_normalizer(train.x)
+    raw_input_scale = input_scale_check(train.x).as_dict()
     # every split's inputs normalized and on the device once, shared by every phase (the
-    # populations, the search, evaluation): no phase holds a copy of its own
-    arrays = {name: (jax.device_put(normalize(s.data.x, normalizer)), s.data.y)
-              for name, s in splits.items()}
+    # populations, the search, evaluation): no phase holds a copy of its own. The raw inputs
+    # go once normalized, but the dev set's, whose worst mistakes are drawn.
+    arrays = {}
+    for name, split in list(splits.items()):
+        x = jax.device_put(normalize(split.data.x, normalizer))
+        arrays[name] = (x, split.data.y)
+        if name != "dev":
+            splits[name] = split._replace(data=dataclasses.replace(split.data, x=np.asarray(x)))
+    train = splits["train"].data
     _check_remedy(config, train)
 
     source = "yours" if model is not None else "config"
@@ -211,7 +218,7 @@ def run_main_job(
                 "class_names": list(train.class_names),
                 "input_shape": list(train.input_shape),
                 "normalizer": {"mean": normalizer.mean.tolist(), "std": normalizer.std.tolist()},
-                "raw_input_scale": input_scale_check(train.x).as_dict(),
+                "raw_input_scale": raw_input_scale,
                 "target": target_kind(config.data.target, train),
                 "notes": data_notes(config, train),
             },
