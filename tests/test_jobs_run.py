@@ -125,6 +125,8 @@ def test_tabular_data_gets_no_image_shift_and_its_shuffled_labels_are_caught(tmp
     assert not (tmp_path / "new").exists()
 
 
+# 23 s; the refusals above and test_diagnose_remedy_effect keep the remedy in the default run
+@pytest.mark.slow
 def test_a_remedy_is_measured_against_the_model_and_leaves_the_baseline_alone(tmp_path):
     """Digits 0-4 at a tenth of their examples: the label check names the rebalancing
     remedies; with remedy = class_weights the run trains weight 0 and 1 x 3 seeds as one
@@ -205,6 +207,8 @@ def test_a_user_nnx_model_with_batchnorm_and_dropout_runs_everywhere(tmp_path):
     assert report["splits"]["train"]["accuracy"] > 0.8
 
 
+# 16 s; the NNX model's test above runs a user's model through every population
+@pytest.mark.slow
 def test_a_user_linen_model_with_batchnorm_is_searched_as_itself(tmp_path):
     x = np.zeros((1, 8, 8, 1), np.float32)
     report = run_main_job(_short("linen", "diagnose.label_errors=false", "search.trials=2",

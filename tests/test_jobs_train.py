@@ -60,6 +60,8 @@ def configs(tmp_path_factory):
     return folder
 
 
+# 17 s; test_experiment_transfer keeps the frozen trunk in the default run
+@pytest.mark.slow
 def test_head_only_transfer_trains_its_source_first_and_keeps_the_trunk(configs):
     tmp_path, path = configs, configs / "transfer.toml"
     runs = tmp_path / "runs"
@@ -174,6 +176,8 @@ def test_a_multiclass_task_can_weigh_its_classes_and_balance_the_minibatches(tmp
                            'class_weights="inverse"}]'], cls=MultiTaskConfig)
 
 
+# 22 s; test_experiment_domain_adaptation keeps the losses in the default run
+@pytest.mark.slow
 def test_domain_adaptation_aligns_the_shared_trunk_under_several_heads(tmp_path):
     """adaptation.method on the digits: dev and test move into the built-in shift, a quarter of
     train is held out, shifted, as the unlabelled target inputs, and both heads train on the
