@@ -162,3 +162,23 @@ def test_the_built_in_mlp_task_counts_six_flops_per_parameter_and_example():
     assert mlp_task((16,), 4, hidden=(16, 16)) is task  # its compiled programs are reused
     with pytest.raises(ValueError, match=r"hidden: expected positive integers, found \(0,\)"):
         mlp_task((16,), 4, hidden=(0,))
+
+
+def test_a_members_evaluation_in_blocks_of_rows_is_the_whole_one(monkeypatch):
+    """A large dev set is evaluated a block of rows at a time, the last block taken back to
+    end at the last row and its repeated rows masked out: every row counts once."""
+    import jaxdiag.search.task as task_module
+
+    task = mlp_task((6,), 3, hidden=(8,))
+    hp = {k: jnp.asarray(v, jnp.float32) for k, v in task_module.MEMBER_HPARAMS.items()}
+    params, state = task.init(jax.random.key(0), hp)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(53, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 53)
+    logits = np.asarray(task.logits(params, state, x), np.float64)
+    shifted = logits - logits.max(1, keepdims=True)
+    reference_loss = np.mean(np.log(np.exp(shifted).sum(1)) - shifted[np.arange(53), y])
+    monkeypatch.setattr(task_module, "EVALUATION_ROWS", 10)  # 6 blocks, the last from row 43
+    error, loss = task_module.evaluate(task, params, state, x, y)
+    assert round(float(error) * 53) == np.sum(logits.argmax(1) != y)
+    np.testing.assert_allclose(float(loss), reference_loss, rtol=1e-6)
