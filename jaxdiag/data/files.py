@@ -156,7 +156,7 @@ def _validated(
         class_names = _index_class_names(where, y)
     if x.ndim == 3:
         x = x[..., None]
-    return Dataset(x.astype(np.float32), y, class_names, str(path))
+    return Dataset(x.astype(np.float32, copy=False), y, class_names, str(path))  # read here: ours
 
 
 def _index_class_names(where: str, y: np.ndarray) -> tuple[str, ...]:

@@ -71,39 +71,45 @@ def make_splits(
         raise ValueError("unlabelled_target_fraction: expected a target domain (a Dataset or "
                          "a DomainShift), found None.")
     rng = np.random.default_rng(seed)
+    # Each split is taken from the source (or target) once, through composed indices: taking
+    # the kept examples and then the splits from them held the data three times at once.
     if isinstance(target, Dataset):
         _check_compatible(source, target)
         names = max(source.class_names, target.class_names, key=len)
-        kept = dataclasses.replace(source, class_names=names)
-        target_pool, domain = dataclasses.replace(target, class_names=names), TARGET
+        kept, kept_index = dataclasses.replace(source, class_names=names), np.arange(len(source))
+        pool, pool_index = dataclasses.replace(target, class_names=names), np.arange(len(target))
+        domain = TARGET
     else:
         order = rng.permutation(len(source))
         cut = _cut(len(source), target_fraction, "target_fraction", source.origin)
-        kept, target_pool = source.take(np.sort(order[cut:])), source.take(np.sort(order[:cut]))
+        kept = pool = source
+        kept_index, pool_index = np.sort(order[cut:]), np.sort(order[:cut])
         domain = SOURCE if target is None else TARGET
-    order = rng.permutation(len(kept))
-    cut = _cut(len(kept), train_dev_fraction, "train_dev_fraction", kept.origin)
+    order = rng.permutation(len(kept_index))
+    cut = _cut(len(kept_index), train_dev_fraction, "train_dev_fraction", kept.origin)
     splits = {
-        "train": Split(kept.take(np.sort(order[cut:])), SOURCE),
-        "train_dev": Split(kept.take(np.sort(order[:cut])), SOURCE),
+        "train": Split(kept.take(kept_index[np.sort(order[cut:])]), SOURCE),
+        "train_dev": Split(kept.take(kept_index[np.sort(order[:cut])]), SOURCE),
     }
     unlabelled = None
     if unlabelled_target_fraction:  # from a generator of its own: the other splits stay as they are
-        pool = target_pool if isinstance(target, Dataset) else splits["train"].data
-        order_u = np.random.default_rng([seed, 1]).permutation(len(pool))
-        cut_u = _cut(len(pool), unlabelled_target_fraction, "unlabelled_target_fraction",
-                     pool.origin)
-        unlabelled, rest = pool.take(np.sort(order_u[:cut_u])), pool.take(np.sort(order_u[cut_u:]))
+        base = pool if isinstance(target, Dataset) else splits["train"].data  # all of it
+        order_u = np.random.default_rng([seed, 1]).permutation(len(base))
+        cut_u = _cut(len(base), unlabelled_target_fraction, "unlabelled_target_fraction",
+                     base.origin)
+        unlabelled, rest = base.take(np.sort(order_u[:cut_u])), base.take(np.sort(order_u[cut_u:]))
         if isinstance(target, Dataset):
-            target_pool = rest
+            pool, pool_index = rest, np.arange(len(rest))
         else:
             splits["train"] = Split(rest, SOURCE)
             unlabelled = unlabelled.with_x(apply_shift(unlabelled.x, target, seed + 1),
                                            f"{unlabelled.origin} (shifted)")
-    order = rng.permutation(len(target_pool))
-    half = _cut(len(target_pool), 0.5, "the dev/test halving", target_pool.origin)
-    dev, test = target_pool.take(np.sort(order[:half])), target_pool.take(np.sort(order[half:]))
+    order = rng.permutation(len(pool_index))
+    half = _cut(len(pool_index), 0.5, "the dev/test halving", pool.origin)
+    dev_index, test_index = pool_index[np.sort(order[:half])], pool_index[np.sort(order[half:])]
+    dev, test = pool.take(dev_index), pool.take(test_index)
     if isinstance(target, DomainShift):
+        target_pool = pool.take(pool_index)
         shifted = apply_shift(target_pool.x, target, seed)
         origin = f"{target_pool.origin} (shifted)"
         splits["dev"] = Split(dev.with_x(shifted[np.sort(order[:half])], origin), TARGET)
