@@ -79,7 +79,11 @@ def run_once(path: Path, runs_dir: Path, env: dict) -> tuple[float, float, dict]
     # the larger's peak, so sizes run in increasing order
     phases = {k: v["seconds"] for k, v in report["phases"].items()}
     phases["start, report"] = wall - sum(phases.values())  # imports, report.html
-    return wall, max(peak, before) * 1024 / 1e9, phases
+    peak_gb = max(peak, before) * 1024 / 1e9
+    job_peaks = {k: v["peak_rss_mb"] * 2**20 / 1e9 for k, v in report["phases"].items()}
+    at = next(k for k, v in job_peaks.items() if v >= max(job_peaks.values()) - 1e-9)
+    where = at if peak_gb <= max(job_peaks.values()) * 1.02 else "start, report"
+    return wall, peak_gb, phases, where
 
 
 def main() -> None:
@@ -102,19 +106,19 @@ def main() -> None:
             path = data_file(n, d, args.data_dir)
             if args.warm:
                 run_once(path, Path(runs), env)  # warms the cache for this shape
-            wall, peak, phases = run_once(path, Path(runs), env)
+            wall, peak, phases, where = run_once(path, Path(runs), env)
             data_gb = n * d * 4 / 1e9
-            rows.append((n, d, data_gb, wall, peak, phases))
+            rows.append((n, d, data_gb, wall, peak, phases, where))
             print(f"{n} x {d}: {wall:.1f} s, peak {peak:.2f} GB", file=sys.stderr, flush=True)
     names = list(rows[0][5])
     print(f"jaxdiag run, default config, {'second' if args.warm else 'first'} run of each size"
           f" ({os.cpu_count()} CPU cores)\n")
-    print("examples x features | data GB | wall s | peak GB | within 1.5 + 2 x data | "
+    print("examples x features | data GB | wall s | peak GB | within 1.5 + 2 x data | peak in | "
           + " | ".join(names))
-    print(" | ".join(["---"] * (5 + len(names))))
-    for n, d, data_gb, wall, peak, phases in rows:
+    print(" | ".join(["---"] * (6 + len(names))))
+    for n, d, data_gb, wall, peak, phases, where in rows:
         print(f"{n:,} x {d} | {data_gb:.2f} | {wall:.1f} | {peak:.2f} | "
-              f"{'yes' if peak <= 1.5 + 2 * data_gb else 'NO'} | "
+              f"{'yes' if peak <= 1.5 + 2 * data_gb else 'NO'} | {where} | "
               + " | ".join(f"{phases.get(k, 0):.1f}" for k in names))
     print("\ngrowth exponent in n (log time ratio / log n ratio of the two largest n of each "
           "feature count; 1 = linear):")
@@ -122,7 +126,7 @@ def main() -> None:
         same = [r for r in rows if r[1] == d]
         if len(same) < 2:
             continue
-        (n0, *_, p0), (n1, *_, p1) = same[-2], same[-1]
+        (n0, *_, p0, _), (n1, *_, p1, _) = same[-2], same[-1]
         slopes = {k: math.log(max(p1[k], 1e-3) / max(p0[k], 1e-3)) / math.log(n1 / n0)
                   for k in names if max(p0[k], p1[k]) >= 0.5}
         print(f"  {d} features, n {n0:,} -> {n1:,}: " + ", ".join(

@@ -130,7 +130,8 @@ def _validated(
     if x.shape[0] == 0:
         raise ValueError(f"{where}: expected at least one example, found 0.")
     flat = x.reshape(x.shape[0], -1)
-    bad = ~np.isfinite(flat).all(axis=1)
+    bad = np.concatenate([~np.isfinite(flat[start:start + 16_384]).all(axis=1)  # small temps
+                          for start in range(0, len(flat), 16_384)])
     if bad.any():
         rows = np.flatnonzero(bad)
         raise ValueError(

@@ -164,7 +164,10 @@ def run_main_job(
     # go once normalized, but the dev set's, whose worst mistakes are drawn.
     arrays = {}
     for name, split in list(splits.items()):
-        x = jax.device_put(normalize(split.data.x, normalizer))
+        x = normalize(split.data.x, normalizer)
+        if name != "dev":  # the raw inputs let go before the device copy is made
+            split = splits[name] = split._replace(data=dataclasses.replace(split.data, x=x))
+        x = jax.device_put(x)
         arrays[name] = (x, split.data.y)
         if name != "dev":
             splits[name] = split._replace(data=dataclasses.replace(split.data, x=np.asarray(x)))
