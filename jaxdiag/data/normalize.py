@@ -19,13 +19,26 @@ class Normalizer(NamedTuple):
     std: np.ndarray
 
 
+ROWS = 65_536  # examples whose statistics are computed at once
+
+
 def fit_normalizer(x: np.ndarray) -> Normalizer:
-    """Statistics of ``x`` (float array, shape (n, d) or (n, h, w, c))."""
+    """Statistics of ``x`` (float array, shape (n, d) or (n, h, w, c)), in float64, a block of
+    ``ROWS`` examples at a time merged by Chan's update (``x.std`` in float64 made a float64
+    copy of x: 3.2 GB for 800k x 784); one block gives NumPy's numbers."""
     axes = tuple(range(x.ndim - 1))
-    mean = x.mean(axis=axes, dtype=np.float64)
-    std = x.std(axis=axes, dtype=np.float64)
+    count, mean, m2 = 0, 0.0, 0.0
+    for start in range(0, len(x), ROWS):
+        block = x[start:start + ROWS]
+        size = block.size // block.shape[-1]
+        block_mean = block.mean(axis=axes, dtype=np.float64)
+        block_m2 = block.var(axis=axes, dtype=np.float64) * size
+        delta, total = block_mean - mean, count + size
+        mean, m2 = mean + delta * (size / total), m2 + block_m2 + delta**2 * count * (size / total)
+        count = total
+    std = np.sqrt(m2 / count)
     std = np.where(std > 0, std, 1.0)
-    return Normalizer(mean.astype(np.float32), std.astype(np.float32))
+    return Normalizer(np.asarray(mean).astype(np.float32), std.astype(np.float32))
 
 
 def normalize(x: np.ndarray, normalizer: Normalizer) -> np.ndarray:
