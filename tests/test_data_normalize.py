@@ -21,3 +21,18 @@ def test_images_are_normalized_per_channel():
     z = normalize(x, normalizer)
     np.testing.assert_allclose(z.mean(axis=(0, 1, 2)), 0, atol=1e-5)
     np.testing.assert_allclose(z.std(axis=(0, 1, 2)), 1, rtol=1e-5)
+
+
+def test_statistics_over_blocks_of_rows_are_numpys_float64_ones(monkeypatch):
+    """Blocks bound the memory (x.std in float64 made a float64 copy of x); merged, they give
+    NumPy's float64 statistics, per channel of images."""
+    import importlib
+
+    normalize_module = importlib.import_module("jaxdiag.data.normalize")  # not the function
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(3.0, 2.0, (101, 4, 4, 3)).astype(np.float32)
+    monkeypatch.setattr(normalize_module, "ROWS", 7)
+    blocks = normalize_module.fit_normalizer(x)
+    np.testing.assert_allclose(blocks.mean, x.mean(axis=(0, 1, 2), dtype=np.float64), rtol=1e-6)
+    np.testing.assert_allclose(blocks.std, x.std(axis=(0, 1, 2), dtype=np.float64), rtol=1e-6)
