@@ -320,7 +320,8 @@ def train_population(
             f"unlabelled training inputs for {task.name}"
             f"{' (it adapts to them)' if needs_target else ' (it does not adapt)'}, found "
             f"{'None' if data.x_target is None else f'shape {np.shape(data.x_target)}'}.")
-    data = Data(*(None if a is None else jnp.asarray(a) for a in data))
+    # device_put: one copy of a host array (jnp.asarray held two at once); none of a device one
+    data = Data(*(None if a is None else jax.device_put(a) for a in data))
     mesh = compiled.mesh
     shared_data = to_mesh(data, mesh, sharded=False)
     examples, sizes = _member_examples(train_masks, k, data.x_train.shape[0])
