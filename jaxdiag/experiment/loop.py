@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from jaxdiag.experiment.checkpoint import Checkpointer
 from jaxdiag.experiment.config import MINIMIZED_METRICS, TrainConfig
+from jaxdiag.experiment.data_parallel import data_parallel
 from jaxdiag.experiment.history import History
 from jaxdiag.experiment.tensorboard import summary_writer
 from jaxdiag.experiment.train_step import Balance, TrainState, make_train_steps
@@ -75,6 +76,7 @@ def fit(
     kinds: dict[str, str] | None = None,
     progress: bool = True,
     balance: Balance | None = None,
+    devices: Sequence[jax.Device] | None = None,
 ) -> FitResult:
     """Trains to ``config.steps``, resuming from ``run_dir/checkpoints/latest``.
 
@@ -96,6 +98,10 @@ def fit(
       kinds: {layer: activation function} for the monitor's alerts.
       progress: show a progress bar.
       balance: class-balanced minibatches of in-memory arrays (``make_train_steps``).
+      devices: in-memory arrays are trained data parallel over these devices (all that JAX
+        sees when None): each minibatch split along its batch axis, the state and the arrays
+        replicated (``jaxdiag.experiment.data_parallel``); an iterator's batches go to the
+        default device.
 
     Every ``log_every`` steps the chunk's mean loss goes to the history and TensorBoard; every
     ``eval_every`` steps and at the end ``evaluate`` runs, and when ``config.select`` names a
@@ -125,7 +131,7 @@ def fit(
             # its latest checkpoint (and which replaced it), which the replay reaches again.
             best_weights = best.restore(best.latest_step(), like=best_weights)[0]
     advance = _advance_fn(train_step, monitored_step, train, config.batch_size, key,
-                          int(state.step), balance)
+                          int(state.step), balance, devices)
     final = best_unsaved = None
 
     def train_segment(start: int, end: int) -> SegmentLog:
@@ -328,15 +334,20 @@ def _statistics(stats: dict, kinds: dict[str, str], step: int, history: History
 
 
 def _advance_fn(train_step: StepFn, monitored_step: MonitoredStepFn | None, train: TrainData,
-                batch_size: int, key: jax.Array, start_step: int, balance: Balance | None = None
+                batch_size: int, key: jax.Array, start_step: int, balance: Balance | None = None,
+                devices: Sequence[jax.Device] | None = None,
                 ) -> Callable[[TrainState, int], tuple[TrainState, np.ndarray, dict | None]]:
     """``advance(state, num_steps) -> (state, losses, monitor statistics or None)`` over
-    in-memory arrays (one compiled call) or an iterator of batches (one compiled step each)."""
+    in-memory arrays (one compiled call, data parallel over ``devices``) or an iterator of
+    batches (one compiled step each)."""
     if isinstance(train, tuple):
-        x, y = jax.device_put(train)
-        steps = make_train_steps(train_step, batch_size, key, monitored_step, balance)
+        layout = data_parallel(batch_size, devices)
+        x, y = jax.device_put(train, layout.replicated)
+        steps = make_train_steps(train_step, batch_size, key, monitored_step, balance,
+                                 batch_sharding=layout.batch)
 
         def advance_arrays(state: TrainState, num_steps: int):
+            state = jax.device_put(state, layout.replicated)  # a no-op once there
             state, losses, *stats = steps(state, x, y, num_steps=num_steps)
             return state, losses, stats[0] if stats else None
 

@@ -123,6 +123,7 @@ def make_train_steps(
     key: jax.Array,
     monitored_step: Callable[..., tuple[TrainState, jax.Array, dict]] | None = None,
     balance: Balance | None = None,
+    batch_sharding: jax.sharding.Sharding | None = None,
 ) -> Callable[..., tuple]:
     """Many steps in one compiled call: ``(state, x, y, num_steps) -> (state, losses[, stats])``.
 
@@ -135,6 +136,9 @@ def make_train_steps(
     class uniformly among those ``labels(y)`` holds, then one of its examples (with
     replacement; label -1 is never drawn), from a seed of ``key`` and the step alone
     (``jaxdiag.kernels.class_balanced_indices``), so a resumed run draws the same batches.
+
+    With ``batch_sharding`` (``jaxdiag.experiment.data_parallel``), each minibatch is laid out
+    that way (its batch axis split over devices: data parallelism) before the step takes it.
 
     Args of the returned function:
       state: TrainState at step s.
@@ -168,10 +172,16 @@ def make_train_steps(
             order = jax.lax.cond(position == 0, permutation, lambda _: order, state.step)
             return order, jax.lax.dynamic_slice_in_dim(order, position * batch_size, batch_size)
 
+        def rows(batch: jax.Array) -> tuple[jax.Array, Any]:
+            xb, yb = x[batch], _take(y, batch)
+            if batch_sharding is None:
+                return xb, yb
+            return jax.lax.with_sharding_constraint((xb, yb), batch_sharding)
+
         def body(carry: tuple[TrainState, jax.Array], _: Any):
             state, order = carry
             order, batch = next_batch(state, order)
-            state, loss = train_step(state, x[batch], _take(y, batch))
+            state, loss = train_step(state, *rows(batch))
             return (state, order), loss
 
         plain = num_steps if monitored_step is None else num_steps - 1
@@ -180,7 +190,7 @@ def make_train_steps(
         if monitored_step is None:
             return state, losses
         _, batch = next_batch(state, order)
-        state, loss, stats = monitored_step(state, x[batch], _take(y, batch))
+        state, loss, stats = monitored_step(state, *rows(batch))
         return state, jnp.append(losses, loss), stats
 
     return train_steps
