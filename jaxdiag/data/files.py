@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxdiag.data.dataset import Dataset
+from jaxdiag.data.mapped import as_float32, mapped_member, row_blocks
 
 SUPPORTED_SUFFIXES = (".npz", ".csv")
 LABEL_LIMIT = 2**31  # labels are int32 class indices
@@ -24,7 +25,9 @@ def load_file(path: str | Path, label_column: str = "label") -> Dataset:
       label_column: name of the CSV label column; unused for ``.npz``.
 
     Returns:
-      Dataset with x float32 ((n, h, w) gains a channel axis) and y int32.
+      Dataset with x float32 ((n, h, w) gains a channel axis) and y int32. The ``x`` of an
+      uncompressed ``.npz`` (``np.savez``) stays in the file, memory-mapped read-only: the
+      splits read their rows from it a block at a time (``jaxdiag.data.mapped``).
 
     Raises:
       ValueError: naming the file and the problem: missing file, unknown suffix, unreadable
@@ -46,18 +49,22 @@ def load_file(path: str | Path, label_column: str = "label") -> Dataset:
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
+    """x (memory-mapped from an uncompressed file: ``mapped_member``) and y."""
+    x = y = None
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
+            found = sorted(archive.files)
+            if "x" in found and "y" in found:
+                y, x = archive["y"], mapped_member(path, "x")
+                if x is None:
+                    x = archive["x"]
     except Exception as e:  # zip, pickle and format errors of a corrupt or foreign file
         raise ValueError(f"data file {str(path)!r}: not a readable .npz file ({e}).") from e
-    missing = [k for k in ("x", "y") if k not in arrays]
-    if missing:
-        raise ValueError(
-            f"data file {str(path)!r}: expected arrays 'x' and 'y', "
-            f"missing {missing}, found {sorted(arrays)}."
-        )
-    return arrays["x"], arrays["y"], None
+    if x is None:
+        missing = [k for k in ("x", "y") if k not in found]
+        raise ValueError(f"data file {str(path)!r}: expected arrays 'x' and 'y', missing "
+                         f"{missing}, found {found}.")
+    return x, y, None
 
 
 def _read_csv(path: Path, label_column: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -130,8 +137,8 @@ def _validated(
     if x.shape[0] == 0:
         raise ValueError(f"{where}: expected at least one example, found 0.")
     flat = x.reshape(x.shape[0], -1)
-    bad = np.concatenate([~np.isfinite(flat[start:start + 16_384]).all(axis=1)  # small temps
-                          for start in range(0, len(flat), 16_384)])
+    bad = np.concatenate([~np.isfinite(block).all(axis=1)  # small temporaries
+                          for block in row_blocks(flat)])
     if bad.any():
         rows = np.flatnonzero(bad)
         raise ValueError(
@@ -139,11 +146,12 @@ def _validated(
             f"(first at index {rows[0]})."
         )
     if np.issubdtype(x.dtype, np.floating) and x.dtype.itemsize > 4:  # 64-bit integers fit
-        too_big = np.abs(flat) > FLOAT32_MAX  # checked before the cast to float32
-        if too_big.any():
-            row, column = np.argwhere(too_big)[0]
+        largest = np.concatenate([np.abs(block).max(axis=1) for block in row_blocks(flat)])
+        if largest.max() > FLOAT32_MAX:  # checked before the cast to float32
+            row = int(np.argmax(largest > FLOAT32_MAX))
+            value = flat[row][np.argmax(np.abs(flat[row]) > FLOAT32_MAX)]
             raise ValueError(f"{where}: expected features within float32's range (|x| <= "
-                             f"{FLOAT32_MAX:.3g}), found {flat[row, column]:.3g} in example "
+                             f"{FLOAT32_MAX:.3g}), found {value:.3g} in example "
                              f"{row}; rescale them.")
     if not np.issubdtype(y.dtype, np.number) or np.issubdtype(y.dtype, np.complexfloating) \
             or not np.all(np.mod(y, 1) == 0):
@@ -157,7 +165,7 @@ def _validated(
         class_names = _index_class_names(where, y)
     if x.ndim == 3:
         x = x[..., None]
-    return Dataset(x.astype(np.float32, copy=False), y, class_names, str(path))  # read here: ours
+    return Dataset(as_float32(x), y, class_names, str(path))  # read (or mapped) here: ours
 
 
 def _index_class_names(where: str, y: np.ndarray) -> tuple[str, ...]:

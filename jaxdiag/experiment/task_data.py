@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxdiag.data import Dataset, DomainShift, apply_shift
+from jaxdiag.data.mapped import take_rows
 from jaxdiag.experiment.config import require_key
 from jaxdiag.experiment.masked_loss import MISSING
 from jaxdiag.experiment.multitask_config import TaskConfig, TaskDataConfig
@@ -81,7 +82,7 @@ def task_splits(
             for task in tasks:
                 hidden = rng.random(len(classes)) < config.missing_fraction
                 labels[task.name] = np.where(hidden, MISSING, labels[task.name]).astype(np.int32)
-        splits[name] = (dataset.x[indices[name]], labels)
+        splits[name] = (take_rows(dataset.x, indices[name]), labels)
     return splits, {task.name: head_width(task, kept) for task in tasks}
 
 
