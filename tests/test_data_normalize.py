@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from jaxdiag.data import fit_normalizer, normalize
 
@@ -36,3 +37,20 @@ def test_statistics_over_blocks_of_rows_are_numpys_float64_ones(monkeypatch):
     blocks = normalize_module.fit_normalizer(x)
     np.testing.assert_allclose(blocks.mean, x.mean(axis=(0, 1, 2), dtype=np.float64), rtol=1e-6)
     np.testing.assert_allclose(blocks.std, x.std(axis=(0, 1, 2), dtype=np.float64), rtol=1e-6)
+
+
+def test_in_place_gives_the_same_numbers_and_refuses_what_it_cannot_overwrite():
+    x = np.random.default_rng(2).normal(1.0, 3.0, (40, 5)).astype(np.float32)
+    normalizer = fit_normalizer(x)
+    expected = normalize(x, normalizer)
+    own = x.copy()
+    assert normalize(own, normalizer, in_place=True) is own
+    np.testing.assert_array_equal(own, expected)
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match=r"x: expected a writeable float32 array .* found a "
+                                         r"read-only float32"):
+        normalize(frozen, normalizer, in_place=True)
+    with pytest.raises(ValueError, match="found float64"):
+        normalize(x.astype(np.float64), normalizer, in_place=True)
+    np.testing.assert_array_equal(frozen, x)  # left as it was

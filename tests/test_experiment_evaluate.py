@@ -2,7 +2,7 @@ import jax.numpy as jnp
 import numpy as np
 from sklearn.metrics import confusion_matrix, log_loss
 
-from jaxdiag.experiment import make_evaluator, make_predictor
+from jaxdiag.experiment import make_block_predictor, make_evaluator, make_predictor
 from jaxdiag.models import as_model
 
 
@@ -55,3 +55,6 @@ def test_a_split_of_many_chunks_gives_the_numbers_of_one(monkeypatch):
     np.testing.assert_array_equal(chunked.confusion, whole.confusion)
     np.testing.assert_array_equal(make_predictor(model, batch_size=4)(jnp.asarray(w), {}, x),
                                   probabilities)
+    blocks = list(make_block_predictor(model, batch_size=4)(jnp.asarray(w), {}, x))
+    assert [len(b) for b in blocks] == [12, 12, 12, 12, 5]  # computed block by block
+    np.testing.assert_array_equal(np.concatenate(blocks), probabilities)

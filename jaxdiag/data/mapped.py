@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from jaxdiag.data.aligned import empty_aligned
+
 BLOCK_ROWS = 16_384  # rows read, checked or gathered at a time
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then the name and extra field lengths
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
@@ -65,16 +67,16 @@ def as_float32(x: np.ndarray) -> np.ndarray:
 
 
 def take_rows(x: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """``x[indices]`` (int indices, shape (m,)) as an array in memory; a mapped ``x`` is read
-    ``BLOCK_ROWS`` indices at a time (ascending indices read each page once), its pages
-    released after each block."""
+    """``x[indices]`` (int indices, shape (m,)) as a new array in memory, aligned for JAX's
+    CPU backend (``empty_aligned``); a mapped ``x`` is read ``BLOCK_ROWS`` indices at a time
+    (ascending indices read each page once), its pages released after each block."""
+    out = empty_aligned((len(indices), *x.shape[1:]), x.dtype)
     if getattr(x, "_mmap", None) is None:
-        return x[indices]
-    out = np.empty((len(indices), *x.shape[1:]), x.dtype)
+        return np.take(x, indices, axis=0, out=out)
     for start in range(0, len(indices), BLOCK_ROWS):
         out[start:start + BLOCK_ROWS] = x[indices[start:start + BLOCK_ROWS]]
         release(x)
-    return np.asarray(out)
+    return out
 
 
 def release(x: np.ndarray) -> None:

@@ -4,6 +4,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from jaxdiag.data.aligned import empty_aligned
+
 
 class Normalizer(NamedTuple):
     """Mean and standard deviation that map inputs to zero mean and unit variance.
@@ -41,9 +43,17 @@ def fit_normalizer(x: np.ndarray) -> Normalizer:
     return Normalizer(np.asarray(mean).astype(np.float32), std.astype(np.float32))
 
 
-def normalize(x: np.ndarray, normalizer: Normalizer) -> np.ndarray:
-    """``(x - mean) / std`` as float32, same shape as ``x``: one new array, computed in place
-    (no temporaries the size of ``x``)."""
-    out = np.subtract(x, normalizer.mean, dtype=np.float32)
+def normalize(x: np.ndarray, normalizer: Normalizer, in_place: bool = False) -> np.ndarray:
+    """``(x - mean) / std`` as float32, same shape as ``x``: one new array (aligned for JAX's
+    CPU backend, ``empty_aligned``), computed in place (no temporaries the size of ``x``);
+    with ``in_place``, ``x`` itself (float32, writeable), overwritten."""
+    if in_place:
+        if x.dtype != np.float32 or not x.flags.writeable:
+            raise ValueError(f"x: expected a writeable float32 array to normalize in place, "
+                             f"found {'a read-only ' if not x.flags.writeable else ''}{x.dtype}.")
+        out = x
+    else:
+        out = empty_aligned(x.shape, np.float32)
+    np.subtract(x, normalizer.mean, out=out, dtype=np.float32)
     out /= normalizer.std
     return out

@@ -16,7 +16,12 @@ from jaxdiag.experiment.config import (
     load_config,
 )
 from jaxdiag.experiment.data_setup import load_splits, target_kind
-from jaxdiag.experiment.evaluate import Evaluation, make_evaluator, make_predictor
+from jaxdiag.experiment.evaluate import (
+    Evaluation,
+    make_block_predictor,
+    make_evaluator,
+    make_predictor,
+)
 from jaxdiag.experiment.loop import FitResult, fit
 from jaxdiag.experiment.optimizer import make_optimizer, optimizer
 from jaxdiag.experiment.train_step import (
@@ -51,6 +56,7 @@ __all__ = [
     "init_train_state",
     "load_config",
     "load_splits",
+    "make_block_predictor",
     "make_evaluator",
     "make_monitored_train_step",
     "make_optimizer",

@@ -1,6 +1,6 @@
 """Loss, error and confusion matrix of a model on one split, in one compiled pass."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import jax
@@ -71,26 +71,34 @@ def make_evaluator(
     return evaluate
 
 
-def make_predictor(
+def make_block_predictor(
     model: Model, batch_size: int = 1024
-) -> Callable[[Params, State, np.ndarray], np.ndarray]:
-    """``predict(params, state, x) -> probabilities``: float32 (n, C) softmax of ``model``'s
-    evaluation-mode logits of x (n, ...), in a ``lax.map`` over padded batches of
-    ``batch_size``."""
+) -> Callable[[Params, State, np.ndarray], Iterator[np.ndarray]]:
+    """``predict(params, state, x) -> iterator of probabilities``: consecutive blocks of rows
+    of the float32 (n, C) softmax of ``model``'s evaluation-mode logits of x (n, ...), each of
+    up to ``CHUNK_BATCHES * batch_size`` rows, computed as the iterator is read (a
+    ``lax.map`` over the block's padded batches of ``batch_size``)."""
 
     @jax.jit
     def batched(params: Params, state: State, xb: jax.Array) -> jax.Array:
         return jax.lax.map(lambda x: jax.nn.softmax(model.logits(params, state, x), axis=-1),
                            xb)
 
-    def predict(params: Params, state: State, x: np.ndarray) -> np.ndarray:
-        parts = []
+    def predict(params: Params, state: State, x: np.ndarray) -> Iterator[np.ndarray]:
         for rows in _chunks(len(x), batch_size):  # a chunk's padded copy at a time
             out = np.asarray(batched(params, state, _batched(x[rows], batch_size)))
-            parts.append(out.reshape(-1, out.shape[-1])[:rows.stop - rows.start])
-        return np.concatenate(parts)
+            yield out.reshape(-1, out.shape[-1])[:rows.stop - rows.start]
 
     return predict
+
+
+def make_predictor(
+    model: Model, batch_size: int = 1024
+) -> Callable[[Params, State, np.ndarray], np.ndarray]:
+    """``predict(params, state, x) -> probabilities``: float32 (n, C), the blocks of
+    ``make_block_predictor`` joined."""
+    blocks = make_block_predictor(model, batch_size)
+    return lambda params, state, x: np.concatenate(list(blocks(params, state, x)))
 
 
 CHUNK_BATCHES = 64  # batches per compiled call of the evaluator and the predictor

@@ -6,9 +6,9 @@ that ``report.json`` holds.
 
 import dataclasses
 import functools
-import io
 import json
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +46,21 @@ from jaxdiag.experiment import (
     Evaluation,
     LossFn,
     RunConfig,
+    TrainState,
     config_to_dict,
     cross_entropy_loss,
     fit,
     init_train_state,
     load_splits,
+    make_block_predictor,
     make_evaluator,
     make_monitored_train_step,
     make_optimizer,
-    make_predictor,
     make_train_step,
     target_kind,
 )
 from jaxdiag.experiment.config import ADAPTATIONS, REMEDY_WEIGHTS, ModelConfig
+from jaxdiag.experiment.npz_writer import RowBlocks, write_npz_atomic
 from jaxdiag.experiment.phases import PhaseTimes
 from jaxdiag.experiment.run_folder import (
     check_saved_config,
@@ -151,26 +153,26 @@ def run_main_job(
     splits = load_splits(config.data, UNLABELLED_TARGET if config.remedy in ADAPTATIONS else 0.0)
     unlabelled = splits.pop("target_unlabelled", None)
     tags = read_dev_tags(config.diagnose.tags_file, len(splits["dev"].data))
-    train = splits["train"].data
-    if config.train.batch_size > len(train):
+    if config.train.batch_size > len(splits["train"].data):
         raise ValueError(
-            f"config key 'train.batch_size': expected at most the {len(train)} training "
-            f"examples, found {config.train.batch_size}."
+            f"config key 'train.batch_size': expected at most the {len(splits['train'].data)} "
+            f"training examples, found {config.train.batch_size}."
         )
-    normalizer = fit_normalizer(train.x)
-    raw_input_scale = input_scale_check(train.x).as_dict()
+    normalizer = fit_normalizer(splits["train"].data.x)
+    raw_input_scale = input_scale_check(splits["train"].data.x).as_dict()
     # every split's inputs normalized and on the device once, shared by every phase (the
-    # populations, the search, evaluation): no phase holds a copy of its own. The raw inputs
-    # go once normalized, but the dev set's, whose worst mistakes are drawn.
+    # populations, the search, evaluation): no phase holds a copy of its own. Each split's
+    # own copy is normalized in place, but the dev set's (whose worst mistakes are drawn in
+    # raw), and goes to the device without a copy where it can (the CPU's aligned arrays).
     arrays = {}
-    for name, split in list(splits.items()):
-        x = normalize(split.data.x, normalizer)
-        if name != "dev":  # the raw inputs let go before the device copy is made
-            split = splits[name] = split._replace(data=dataclasses.replace(split.data, x=x))
-        x = jax.device_put(x)
-        arrays[name] = (x, split.data.y)
+    for name in list(splits):
+        data = splits[name].data
+        x = jax.device_put(normalize(data.x, normalizer, in_place=name != "dev"),
+                           may_alias=True)
+        arrays[name] = (x, data.y)
         if name != "dev":
-            splits[name] = split._replace(data=dataclasses.replace(split.data, x=np.asarray(x)))
+            splits[name] = splits[name]._replace(data=dataclasses.replace(data, x=np.asarray(x)))
+        del data
     train = splits["train"].data
     _check_remedy(config, train)
 
@@ -247,10 +249,8 @@ def run_main_job(
         phases.mark("train")
 
         final = result.state
-        predict = make_predictor(model)
-        probabilities = {name: predict(final.params, final.model_state, x)
-                         for name, (x, _) in arrays.items()}
-        _save_predictions(run_dir / PREDICTIONS_FILE, probabilities, arrays)
+        dev_probabilities = _save_predictions(run_dir / PREDICTIONS_FILE, make_block_predictor(
+            model), final, arrays, train.num_classes)
         phases.mark("predict")
         errors = {name: evaluation.error for name, evaluation in result.final.items()}
         uncertainty = _uncertainty(config, result.final)
@@ -270,7 +270,7 @@ def run_main_job(
         overfitting = overfitting_from_curves(
             [e["step"] for e in evaluations], [e["train"]["loss"] for e in evaluations],
             [e["dev"]["loss"] for e in evaluations])
-        analysis = _error_analysis(config, splits["dev"], tags, probabilities["dev"],
+        analysis = _error_analysis(config, splits["dev"], tags, dev_probabilities,
                                    result.final["dev"], run_dir)
         phases.mark("error_analysis")
         suspects, triage, lc = _data_diagnoses(config, arrays, train.num_classes, task, progress,
@@ -475,13 +475,24 @@ def _histogram_lists(step: int, histograms: dict) -> dict:
         for kind, by_name in histograms.items()}}
 
 
-def _save_predictions(path: Path, probabilities: dict[str, np.ndarray], arrays: dict) -> None:
+def _save_predictions(path: Path, predict: Callable, state: TrainState, arrays: dict,
+                      num_classes: int) -> np.ndarray:
     """Each split's labels ``<split>_y`` and float32 probabilities ``<split>_probabilities``
-    (n, C) in one ``.npz``, written atomically."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **{f"{name}_probabilities": p for name, p in probabilities.items()},
-             **{f"{name}_y": arrays[name][1] for name in probabilities})
-    write_atomic(path, buffer.getvalue())
+    (n, C) in one ``.npz``, written atomically a block of rows at a time as ``predict``
+    (``make_block_predictor``) computes them; returns the dev split's probabilities."""
+    dev: list[np.ndarray] = []
+
+    def blocks(name: str, x) -> Iterator[np.ndarray]:
+        for block in predict(state.params, state.model_state, x):
+            if name == "dev":
+                dev.append(block)
+            yield block
+
+    write_npz_atomic(path, {
+        **{f"{name}_probabilities": RowBlocks((len(x), num_classes), np.float32, blocks(name, x))
+           for name, (x, _) in arrays.items()},
+        **{f"{name}_y": np.asarray(y) for name, (_, y) in arrays.items()}})
+    return np.concatenate(dev)
 
 
 def _sanity_checks(config: RunConfig, train: Split, x_train: np.ndarray, batch: tuple,
