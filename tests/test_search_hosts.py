@@ -109,6 +109,19 @@ def test_a_killed_two_process_sweep_resumes_to_the_trials_of_one_process(tmp_pat
     assert [t["id"] for t in after[:len(before)]] == [t["id"] for t in before], message
 
 
+def test_a_folder_process_0_refuses_ends_every_process_with_its_reason(tmp_path, one_process):
+    config, _ = one_process
+    foreign = tmp_path / "runs" / "tiny"
+    foreign.mkdir(parents=True)
+    (foreign / "notes.txt").write_text("mine")  # a folder jaxdiag did not make
+    processes = _job(config, tmp_path / "runs")
+    errors = [process.communicate(timeout=120)[1] for process in processes]
+    assert [process.returncode for process in processes] == [2, 2], errors
+    assert "found a folder it did not make" in errors[0], errors[0][-2000:]
+    assert "process 0 of the job" in errors[1] and "did not make" in errors[1], errors[1][-2000:]
+    assert (foreign / "notes.txt").read_text() == "mine"
+
+
 # 12 s: a fresh process compiles everything; the default run's two-process test already
 # shards the members over 4 devices of 2 processes
 @pytest.mark.slow

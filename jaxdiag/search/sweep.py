@@ -11,6 +11,7 @@ and optimizer searchable), "cnn", or a Python entry point ``package.module:funct
 returning the user's model for a key.
 """
 
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -292,15 +293,23 @@ def run_sweep(config: SweepConfig, space: Space, resolved: dict, runs_dir: str |
     sampler = sampler_of(config)
     if not is_primary():  # process 0 holds the folder; the others train with it
         run_dir = Path(runs_dir) / config.name
-        barrier("sweep folder open")
+        failure = from_primary(lambda: None)  # whether process 0 could open the folder
+        if failure is not None:
+            raise ValueError(f"process 0 of the job: {failure}")
         trials = _run_populations(run_dir, config, space, data, num_classes, sampler, False,
                                   task)
         barrier("sweep done")
         return {"model": "MLP" if task is None else task.name, **summarize(trials),
                 "run_dir": str(run_dir)}
-    with open_run_folder(runs_dir, config.name, "sweep", fresh) as run_dir:
-        _check_saved_sweep(run_dir, resolved)
-        barrier("sweep folder open")
+    with contextlib.ExitStack() as stack:
+        try:
+            run_dir = stack.enter_context(open_run_folder(runs_dir, config.name, "sweep", fresh))
+            _check_saved_sweep(run_dir, resolved)
+        except Exception as e:  # the other processes end with it rather than wait for us
+            from_primary(lambda e=e: str(e) if isinstance(e, ValueError)
+                         else f"{type(e).__name__}: {e}")
+            raise
+        from_primary(lambda: None)
         trials = _run_populations(run_dir, config, space, data, num_classes, sampler, progress,
                                   task)
         summary = {"model": "MLP" if task is None else task.name, **summarize(trials)}
