@@ -8,37 +8,21 @@ import random
 import socket
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from jaxdiag.cli import main
+from jaxdiag.experiment.config import dict_to_toml
 from jaxdiag.search import TrialStore
 from jaxdiag.search.hosts import from_primary, initialize, is_primary, to_host
 
-CONFIG = """
-name = "tiny"
-sampler = "gp"
-populations = 2
-population_size = 4
-
-[model]
-hidden = [16]
-
-[train]
-steps = 20
-batch_size = 32
-checkpoint_every = 10
-
-[halving]
-rungs = [10]
-keep_fraction = 0.5
-
-[space.learning_rate]
-type = "log_uniform"
-low = 1e-3
-high = 1.0
-"""
+# the sweep of test_search_sweep.py, with fewer populations, a smaller MLP and checkpoints
+CONFIG = tomllib.loads((Path(__file__).parent / "tiny_sweep.toml").read_text())
+CONFIG["populations"], CONFIG["model"]["hidden"] = 2, [16]
+CONFIG["train"]["checkpoint_every"] = 10
 
 
 def _free_port() -> int:
@@ -81,7 +65,7 @@ def one_process(tmp_path_factory):
     """The config file and the trials of the sweep on this process's one CPU device."""
     folder = tmp_path_factory.mktemp("hosts")
     config = folder / "sweep.toml"
-    config.write_text(CONFIG)
+    config.write_text(dict_to_toml(CONFIG))
     assert main(["sweep", str(config), "--runs-dir", str(folder / "one"), "--no-progress"]) == 0
     expected = _trials(folder / "one")
     assert len(expected) == 8 and {t["status"] for t in expected} == {"complete", "stopped"}

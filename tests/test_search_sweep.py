@@ -4,34 +4,14 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from jaxdiag.cli import main
 from jaxdiag.search import TrialStore, load_sweep_config
 
-CONFIG = """
-name = "tiny"
-sampler = "gp"
-populations = 3
-population_size = 4
-
-[model]
-hidden = [16, 16]
-
-[train]
-steps = 20
-batch_size = 32
-
-[halving]
-rungs = [10]
-keep_fraction = 0.5
-
-[space.learning_rate]
-type = "log_uniform"
-low = 1e-3
-high = 1.0
-"""
+CONFIG = (Path(__file__).parent / "tiny_sweep.toml").read_text()
 
 
 @pytest.fixture
