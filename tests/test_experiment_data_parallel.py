@@ -17,7 +17,7 @@ from test_experiment_loop import (BATCH_KEY, CONFIG, DROPOUT_KEY, BatchNormDropo
 from jaxdiag.experiment import (cross_entropy_loss, fit, init_train_state, make_optimizer,
                                 make_train_step, make_train_steps)
 from jaxdiag.experiment.config import OptimizerConfig
-from jaxdiag.experiment.data_parallel import data_parallel
+from jaxdiag.experiment.data_parallel import data_parallel, split_like
 from jaxdiag.models import as_model
 
 config = dataclasses.replace(CONFIG, steps=60, log_every=20, eval_every=60,
@@ -37,6 +37,9 @@ with tempfile.TemporaryDirectory() as folder:
         leaves = jax.tree.leaves((result.state.params, result.state.model_state))
         out[name] = {"losses": [loss for _, loss in result.history.train_loss],
                      "dev_error": result.final["dev"].error,
+                     "dev_loss": result.final["dev"].loss,
+                     "evaluation_split": str(getattr(split_like(
+                         np.zeros((2, 32, 3)), result.state.params), "sharding", "as it is")),
                      "leaves": [np.asarray(leaf, np.float64).ravel().tolist() for leaf in leaves],
                      "devices": len(leaves[0].sharding.device_set)}
 layout = data_parallel(32)
@@ -61,6 +64,10 @@ def test_four_devices_train_the_numbers_of_one(on_four_cpu_devices):
     # device would move the losses by far more than the order of float additions does
     assert four["losses"] == pytest.approx(one["losses"], rel=1e-5)
     assert four["dev_error"] == one["dev_error"]
+    assert four["dev_loss"] == pytest.approx(one["dev_loss"], rel=1e-5)
+    # evaluation goes data parallel with the params: its batches split like the training's
+    assert "spec=P(None, 'batch')" in four["evaluation_split"]
+    assert one["evaluation_split"] == "as it is"  # on one device
     for a, b in zip(one["leaves"], four["leaves"], strict=True):
         assert b == pytest.approx(a, rel=1e-5, abs=1e-6)
     assert out["devices_of_6"] == 3 and "batch_size 6" in out["warning"]  # 3 divides 6

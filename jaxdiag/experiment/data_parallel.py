@@ -9,7 +9,7 @@ device up to the order of float additions.
 
 import warnings
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -58,3 +58,19 @@ def data_parallel(batch_size: int, devices: Sequence[jax.Device] | None = None
     return DataParallel(NamedSharding(mesh, PartitionSpec()),
                         NamedSharding(mesh, PartitionSpec(BATCH_AXIS)))
 
+
+
+def split_like(batches: Any, tree: Any) -> Any:
+    """``batches`` (arrays of shape (num_batches, batch_size, ...)) with their batch axis
+    (axis 1) split over the devices that ``tree`` (a train state's params) is replicated over
+    by ``data_parallel``, so that evaluation is data parallel too; as they are when ``tree``
+    is on one device or another layout, or the devices do not divide the batch size."""
+    leaves = jax.tree.leaves(tree)
+    sharding = getattr(leaves[0], "sharding", None) if leaves else None
+    if not isinstance(sharding, NamedSharding) or sharding.mesh.axis_names != (BATCH_AXIS,) \
+            or sharding.mesh.size == 1:
+        return batches
+    size = sharding.mesh.size
+    if any(np.shape(leaf)[1] % size for leaf in jax.tree.leaves(batches)):
+        return batches
+    return jax.device_put(batches, NamedSharding(sharding.mesh, PartitionSpec(None, BATCH_AXIS)))

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxdiag.experiment.data_parallel import split_like
 from jaxdiag.kernels import confusion_matrix
 from jaxdiag.models import Model, Params, State
 
@@ -42,6 +43,8 @@ def make_evaluator(
     batch by batch, ``CHUNK_BATCHES`` batches per compiled call (the running sums carried
     from call to call, so the sums are those of one scan): memory stays bounded by a chunk,
     whatever the split's size, and splits of up to ``batch_size`` examples share one program.
+    Params replicated by data-parallel training (``fit`` on several devices) have the batches
+    split over the same devices (``split_like``).
     """
 
     @jax.jit
@@ -60,8 +63,8 @@ def make_evaluator(
         n = len(y)
         totals = (jnp.zeros(()), jnp.zeros((num_classes, num_classes)))
         for rows in _chunks(n, batch_size):
-            xb, yb, wb = (_batched(a, batch_size) for a in (
-                x[rows], y[rows], np.ones(rows.stop - rows.start, np.float32)))
+            xb, yb, wb = split_like(tuple(_batched(a, batch_size) for a in (
+                x[rows], y[rows], np.ones(rows.stop - rows.start, np.float32))), params)
             totals = sums(params, state, xb, yb, wb, totals)
         loss_sum, confusion = totals
         confusion = np.asarray(confusion).round().astype(np.int64)
@@ -86,7 +89,8 @@ def make_block_predictor(
 
     def predict(params: Params, state: State, x: np.ndarray) -> Iterator[np.ndarray]:
         for rows in _chunks(len(x), batch_size):  # a chunk's padded copy at a time
-            out = np.asarray(batched(params, state, _batched(x[rows], batch_size)))
+            xb = split_like(_batched(x[rows], batch_size), params)
+            out = np.asarray(batched(params, state, xb))
             yield out.reshape(-1, out.shape[-1])[:rows.stop - rows.start]
 
     return predict
