@@ -60,7 +60,7 @@ def as_float32(x: np.ndarray) -> np.ndarray:
     mapped ``x`` a block at a time, into memory)."""
     if x.dtype == np.float32 or getattr(x, "_mmap", None) is None:
         return x.astype(np.float32, copy=False)
-    out = np.empty(x.shape, np.float32)
+    out = empty_aligned(x.shape, np.float32)
     for start, block in zip(range(0, len(x), BLOCK_ROWS), row_blocks(x), strict=True):
         out[start:start + len(block)] = block
     return out

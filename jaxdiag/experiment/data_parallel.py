@@ -59,7 +59,6 @@ def data_parallel(batch_size: int, devices: Sequence[jax.Device] | None = None
                         NamedSharding(mesh, PartitionSpec(BATCH_AXIS)))
 
 
-
 def split_like(batches: Any, tree: Any) -> Any:
     """``batches`` (arrays of shape (num_batches, batch_size, ...)) with their batch axis
     (axis 1) split over the devices that ``tree`` (a train state's params) is replicated over

@@ -201,8 +201,8 @@ def load_sweep_data(config: DataConfig, flatten: bool = True) -> Data:
     train, dev = splits["train"].data, splits["dev"].data
     normalizer = fit_normalizer(train.x)
 
-    def flat(x: np.ndarray) -> np.ndarray:
-        x = normalize(x, normalizer).astype(np.float32)
+    def flat(x: np.ndarray) -> np.ndarray:  # the splits' own copies, normalized in place
+        x = normalize(x, normalizer, in_place=True)
         return x.reshape(len(x), -1) if flatten else x
 
     return Data(flat(train.x), train.y, flat(dev.x), dev.y)
