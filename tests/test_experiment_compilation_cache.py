@@ -1,10 +1,12 @@
 """The persistent compilation cache: what one process compiles, the next reads back."""
 
+import os
 import subprocess
 import sys
 import textwrap
 
 from jaxdiag.experiment.compilation_cache import (
+    MIN_SECONDS_VARIABLE,
     default_cache_dir,
     drop_orphan_entries,
     enable_compilation_cache,
@@ -16,27 +18,30 @@ COMPILE = textwrap.dedent("""
     import jax.numpy as jnp
     from jaxdiag.experiment.compilation_cache import enable_compilation_cache
 
-    hits = []
-    jax.monitoring.register_event_listener(
-        lambda event, **kw: hits.append(event) if event.endswith("cache_hits") else None)
+    events = []
+    jax.monitoring.register_event_listener(lambda event, **kw: events.append(event))
     assert str(enable_compilation_cache(sys.argv[1])) == sys.argv[1]
 
     @jax.jit
-    def deep(x):  # long enough to compile (about 0.5 s) to pass the cache's threshold
-        for i in range(300):
+    def deep(x):  # cached whatever its compile time: the bar is 0 (MIN_SECONDS_VARIABLE)
+        for i in range(20):
             x = jnp.sin(x) * (i + 1) + jnp.cos(x @ x.T)[:, :4]
         return x
 
     deep(jnp.ones((4, 4))).block_until_ready()
-    print(len(hits))
+    print(sum(e.endswith("cache_hits") for e in events),
+          sum(e.endswith("cache_misses") for e in events))
 """)
 
 
 def test_a_second_process_reads_what_the_first_compiled(tmp_path):
     folder = tmp_path / "cache"
+    env = dict(os.environ, **{MIN_SECONDS_VARIABLE: "0"})
     runs = [subprocess.run([sys.executable, "-c", COMPILE, str(folder)], capture_output=True,
-                           text=True, check=True) for _ in range(2)]
-    assert [r.stdout.strip() for r in runs] == ["0", "1"], [r.stderr for r in runs]
+                           text=True, check=True, env=env) for _ in range(2)]
+    (hits, misses), again = ([int(v) for v in r.stdout.split()] for r in runs)
+    assert hits == 0 and misses >= 1, runs[0].stderr  # `deep`, and the small ops around it
+    assert again == [misses, 0], runs[1].stderr  # all read back
     assert any(folder.iterdir())
 
 
