@@ -1,13 +1,14 @@
 """An ``.npz`` written a block of rows at a time: no member is ever whole in memory, and no
 copy of the archive is built before it is written."""
 
-import os
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from jaxdiag.experiment.run_folder import atomic_target
 
 
 class RowBlocks(NamedTuple):
@@ -27,24 +28,18 @@ class RowBlocks(NamedTuple):
 def write_npz_atomic(path: Path, members: Mapping[str, np.typing.ArrayLike | RowBlocks]) -> None:
     """Writes ``members`` ({name: array or RowBlocks}) as an uncompressed ``.npz`` at ``path``,
     which ``np.load`` reads like one of ``np.savez``: each block is written as it comes,
-    through a temporary file renamed into place once complete, so a kill never leaves half a
-    file (the temporary, which is ours, is removed on an error).
+    through a temporary file renamed into place once complete (``atomic_target``).
 
     Raises:
       ValueError: blocks whose rows do not add up to their shape, naming the member.
     """
-    temporary = path.with_name(path.name + ".tmp")
-    try:
-        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, member in members.items():
-                if not isinstance(member, RowBlocks):
-                    member = np.asarray(member)
-                    member = RowBlocks(member.shape, member.dtype, [member])
-                _write_member(archive, name, member)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_target(path) as temporary, zipfile.ZipFile(
+            temporary, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, member in members.items():
+            if not isinstance(member, RowBlocks):
+                member = np.asarray(member)
+                member = RowBlocks(member.shape, member.dtype, [member])
+            _write_member(archive, name, member)
 
 
 def _write_member(archive: zipfile.ZipFile, name: str, member: RowBlocks) -> None:

@@ -56,15 +56,27 @@ class RunFolderBusy(ValueError):
     """Another process holds the run folder."""
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Writes ``content`` (text, or bytes such as an ``.npz``) to ``path`` through a temporary
-    file, so a kill never leaves half a file."""
+@contextlib.contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to, renamed to ``path`` when the block ends,
+    so a kill never leaves half a file; removed (it is ours) when the block raises."""
     temporary = path.with_name(path.name + ".tmp")
-    if isinstance(content, bytes):
-        temporary.write_bytes(content)
-    else:
-        temporary.write_text(content)
-    os.replace(temporary, path)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Writes ``content`` (text, or bytes) to ``path`` through a temporary file
+    (``atomic_target``)."""
+    with atomic_target(path) as temporary:
+        if isinstance(content, bytes):
+            temporary.write_bytes(content)
+        else:
+            temporary.write_text(content)
 
 
 def set_aside(path: Path) -> Path:
