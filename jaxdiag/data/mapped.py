@@ -58,7 +58,7 @@ def row_blocks(x: np.ndarray, rows: int = BLOCK_ROWS) -> Iterator[np.ndarray]:
 def as_float32(x: np.ndarray) -> np.ndarray:
     """``x`` as float32: itself when it is float32 already (mapped or not), else converted (a
     mapped ``x`` a block at a time, into memory)."""
-    if x.dtype == np.float32 or getattr(x, "_mmap", None) is None:
+    if x.dtype == np.float32 or _mapping(x) is None:
         return x.astype(np.float32, copy=False)
     out = empty_aligned(x.shape, np.float32)
     for start, block in zip(range(0, len(x), BLOCK_ROWS), row_blocks(x), strict=True):
@@ -71,7 +71,7 @@ def take_rows(x: np.ndarray, indices: np.ndarray) -> np.ndarray:
     CPU backend (``empty_aligned``); a mapped ``x`` is read ``BLOCK_ROWS`` indices at a time
     (ascending indices read each page once), its pages released after each block."""
     out = empty_aligned((len(indices), *x.shape[1:]), x.dtype)
-    if getattr(x, "_mmap", None) is None:
+    if _mapping(x) is None:
         return np.take(x, indices, axis=0, out=out)
     for start in range(0, len(indices), BLOCK_ROWS):
         out[start:start + BLOCK_ROWS] = x[indices[start:start + BLOCK_ROWS]]
@@ -82,6 +82,11 @@ def take_rows(x: np.ndarray, indices: np.ndarray) -> np.ndarray:
 def release(x: np.ndarray) -> None:
     """Hands the pages of a mapped ``x``'s file back to the kernel (they are read again on the
     next access); nothing for arrays in memory or where ``madvise`` is missing."""
-    mapping = getattr(x, "_mmap", None)
+    mapping = _mapping(x)
     if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
         mapping.madvise(mmap.MADV_DONTNEED)
+
+
+def _mapping(x: np.ndarray) -> mmap.mmap | None:
+    """The memory map behind ``x`` (an ``np.memmap`` or a view of one), or None."""
+    return getattr(x, "_mmap", None)
