@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import filelock
 import jax
 import pytest
 from tensorboardX.proto.event_pb2 import Event
@@ -70,16 +71,23 @@ def fast_args() -> list[str]:
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory) -> tuple[dict, Path]:
     """One short `jaxdiag run --json` with every section (a 4-trial search included), shared by
-    the CLI and report tests: (the report it printed, its run folder)."""
+    the CLI and report tests: (the report it printed, its run folder). Made once per pytest
+    run, not once per xdist worker: the first worker to ask runs it under a file lock in the
+    run's shared temporary folder, the others read what it printed. The tests only read it."""
     from jaxdiag.cli import main
 
-    runs_dir = tmp_path_factory.mktemp("runs")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(["run", "--json", "--runs-dir", str(runs_dir), *FAST_RUN,
-                     "--set", "search.trials=4", "--set", "search.steps=60"])
-    assert code == 0
-    return json.loads(out.getvalue()), runs_dir / "digits-mlp"
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # pytest-N/
+    runs_dir, printed = shared / "finished-run", shared / "finished-run.json"
+    with filelock.FileLock(shared / "finished-run.lock"):
+        if not printed.exists():
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = main(["run", "--json", "--runs-dir", str(runs_dir), *FAST_RUN,
+                             "--set", "search.trials=4", "--set", "search.steps=60"])
+            assert code == 0
+            printed.write_text(out.getvalue())
+    return json.loads(printed.read_text()), runs_dir / "digits-mlp"
 
 
 @pytest.fixture(scope="session")
